@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Needs ../shared beside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d ../shared/corpus ]; then
+  echo "error: ../shared/corpus is missing; the corpus tests read real captures from it." >&2
+  exit 2
+fi
+# The CAPI test drives Meta's official Python Business SDK against a loopback server.
+if ! python3 -c 'import facebook_business' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace
