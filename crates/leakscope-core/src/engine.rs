@@ -356,6 +356,70 @@ mod tests {
         assert_eq!((p.host, p.path, p.query), ("::1", "", "x"));
     }
 
+    fn with_page(mut ex: Exchange, page: &str) -> Exchange {
+        ex.page_url = Some(page.into());
+        ex
+    }
+
+    #[test]
+    fn first_party_proxies_are_recognised_by_shape() {
+        use crate::model::{RequestBody, Source};
+        let engine = Engine::new();
+        let page = "https://www.clinic.example/book?reason=ivf";
+        // A site-hosted pixel endpoint (Stape / CAPI gateway style).
+        let ex = with_page(
+            Exchange::get(
+                Source::new("t", 0),
+                "https://track.clinic.example/tr/?id=1234567890123456&ev=Schedule&dl=https%3A%2F%2Fwww.clinic.example%2Fbook",
+            ),
+            page,
+        );
+        let e = &engine.events(&ex).unwrap()[0];
+        assert_eq!((e.vendor, e.party), (Vendor::MetaPixel, Party::FirstPartyProxy));
+        // Server-side GTM receiving GA4 hits.
+        let ex = with_page(
+            Exchange::get(
+                Source::new("t", 1),
+                "https://sgtm.clinic.example/g/collect?v=2&tid=G-ABC123&cid=1.2&en=page_view&dl=https%3A%2F%2Fwww.clinic.example%2F",
+            ),
+            page,
+        );
+        let e = &engine.events(&ex).unwrap()[0];
+        assert_eq!((e.vendor, e.party), (Vendor::Ga4, Party::FirstPartyProxy));
+        // Meta's Conversions API Gateway on the site's domain.
+        let mut ex = Exchange::get(Source::new("t", 2), "https://capig.clinic.example/capi/1234567890123456/events");
+        ex.method = "POST".into();
+        ex.body = Some(RequestBody {
+            bytes: br#"{"data":[{"event_name":"Lead","event_time":1,"action_source":"website","event_source_url":"https://www.clinic.example/book","user_data":{}}],"accessKey":"k-secret"}"#.to_vec(),
+            content_type: Some("application/json".into()),
+            params: vec![],
+        });
+        let e = &engine.events(&ex).unwrap()[0];
+        assert_eq!((e.vendor, e.party), (Vendor::MetaCapi, Party::FirstPartyProxy));
+        assert!(!serde_json::to_string(e).unwrap().contains("k-secret"));
+        // An ordinary first-party request is not an event.
+        let ex = Exchange::get(Source::new("t", 3), "https://www.clinic.example/api/slots?id=1234567890123456");
+        assert!(engine.events(&ex).unwrap().is_empty());
+    }
+
+    #[test]
+    fn privacy_sandbox_twin_is_reported_once() {
+        use crate::model::Source;
+        let engine = Engine::new();
+        let q = "id=1234567890123456&ev=PageView&dl=https%3A%2F%2Fclinic.example%2F&ts=1700000000000&ec=0";
+        let mut a = engine.analyzer();
+        a.feed(&Exchange::get(Source::new("t", 0), format!("https://www.facebook.com/tr/?{q}&rqm=GET")));
+        a.feed(&Exchange::get(
+            Source::new("t", 1),
+            format!("https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?{q}&rqm=FGET"),
+        ));
+        let out = a.finish();
+        assert_eq!(out.events.len(), 1);
+        assert_eq!(out.events[0].source.entry, 0);
+        assert_eq!(out.events[0].twins.len(), 1);
+        assert_eq!(out.events[0].twins[0].source.entry, 1);
+    }
+
     #[test]
     fn capi_paths() {
         assert!(is_capi_path("/v21.0/1234567890/events"));

@@ -349,39 +349,6 @@ pub fn flatten_json(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hash_shapes() {
-        let sha = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
-        assert_eq!(hash_shape(sha), Some((HashAlgo::Sha256, HashEncoding::Hex)));
-        assert_eq!(
-            hash_shape(&format!("{sha}.AQYCAQMA")),
-            Some((HashAlgo::Sha256, HashEncoding::Hex))
-        );
-        assert_eq!(
-            hash_shape("5d41402abc4b2a76b9719d911017c592"),
-            Some((HashAlgo::Md5, HashEncoding::Hex))
-        );
-        // Google's base64url SHA-256 (43 chars, no padding).
-        assert_eq!(
-            hash_shape("YqFORPdlQZ0Q_qmTZzYacnwSNl4lIPMiGNUF7ZqgD2I"),
-            Some((HashAlgo::Sha256, HashEncoding::Base64Url))
-        );
-        assert_eq!(hash_shape("john@example.com"), None);
-        assert_eq!(hash_shape("16505551212"), None);
-    }
-
-    #[test]
-    fn cookie_kinds() {
-        assert_eq!(id_cookie_kind("_fbp"), Some("fbp"));
-        assert_eq!(id_cookie_kind("_ga_ABC123"), Some("ga_session"));
-        assert_eq!(id_cookie_kind("_gat"), None);
-    }
-}
-
 /// Query keys whose values are credentials: redacted wherever a URL is output.
 pub const SECRET_QUERY_KEYS: &[&str] = &[
     "access_token",
@@ -420,4 +387,37 @@ pub fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
         out.push_str(f);
     }
     out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_shapes() {
+        let sha = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
+        assert_eq!(hash_shape(sha), Some((HashAlgo::Sha256, HashEncoding::Hex)));
+        assert_eq!(
+            hash_shape(&format!("{sha}.AQYCAQMA")),
+            Some((HashAlgo::Sha256, HashEncoding::Hex))
+        );
+        assert_eq!(
+            hash_shape("5d41402abc4b2a76b9719d911017c592"),
+            Some((HashAlgo::Md5, HashEncoding::Hex))
+        );
+        // Google's base64url SHA-256 (43 chars, no padding).
+        assert_eq!(
+            hash_shape("YqFORPdlQZ0Q_qmTZzYacnwSNl4lIPMiGNUF7ZqgD2I"),
+            Some((HashAlgo::Sha256, HashEncoding::Base64Url))
+        );
+        assert_eq!(hash_shape("john@example.com"), None);
+        assert_eq!(hash_shape("16505551212"), None);
+    }
+
+    #[test]
+    fn cookie_kinds() {
+        assert_eq!(id_cookie_kind("_fbp"), Some("fbp"));
+        assert_eq!(id_cookie_kind("_ga_ABC123"), Some("ga_session"));
+        assert_eq!(id_cookie_kind("_gat"), None);
+    }
 }
