@@ -1010,6 +1010,16 @@ mod tests {
         assert!(!out.contains("s3cr3t-value"), "{out}");
     }
 
+    #[test]
+    fn ga4_on_a_first_party_sgtm_host_is_a_proxy() {
+        let e = &get(
+            "https://metrics.clinic.example/g/collect?v=2&tid=G-CLINIC0001&cid=1.2&en=page_view&dl=https%3A%2F%2Fclinic.example%2Fprep%2Feligibility&dt=PrEP%20eligibility",
+        )[0];
+        assert_eq!(e.vendor, Vendor::Ga4);
+        assert_eq!(e.party, crate::Party::FirstPartyProxy);
+        assert_eq!(e.page_title.as_deref(), Some("PrEP eligibility"));
+    }
+
     // ---------------------------------------------------------------- UA
 
     #[test]
