@@ -355,6 +355,7 @@ pub const SECRET_QUERY_KEYS: &[&str] = &[
     "appsecret_proof",
     "accessKey",
     "access-token",
+    "api_secret",
 ];
 
 /// The URL with the values of [`SECRET_QUERY_KEYS`] replaced by a note of
