@@ -284,6 +284,27 @@ mod tests {
         );
     }
 
+    /// Real: raz-kids.com `/wa/` CLICK on a link (edtech corpus, entry 0).
+    #[test]
+    fn real_wa_click_link() {
+        let body = r#"{"pids":[1096801],"scriptVersion":1022,"time":1700083208763,"domain":"raz-kids.com","url":"https://raz-kids.com/","pageTitle":"Raz-Kids","websiteSignalRequestId":"51452326-cd07-d54d-388b-a7776c6a5390","isTranslated":false,"liFatId":"","liGiant":"","misc":{"psbState":31},"signalType":"CLICK","href":"https://www.kidsa-z.com/main/Logout","domAttributes":{"elementSemanticType":null,"elementValue":null,"elementType":null,"tagName":"A","backgroundImageSrc":null,"imageSrc":null,"imageAlt":null,"innerText":"KIDS LOGIN","elementTitle":null,"cursor":"pointer"},"innerElements":null,"elementCrumbsTree":[{"tagName":"div","nthChild":13,"classes":["siteContainer","siteContainer-bg"]},{"tagName":"div","nthChild":0,"classes":["kidsLogin"]},{"tagName":"a","nthChild":0,"classes":["kidsLoginButton"],"attributes":{"href":"https://www.kidsa-z.com/main/Logout"}}],"isFilteredByClient":false}"#;
+        let ex = post(
+            "https://px.ads.linkedin.com/wa/",
+            "text/plain;charset=UTF-8",
+            body.as_bytes(),
+        );
+        let e = &Engine::new().events(&ex).unwrap()[0];
+        assert_eq!(e.event, "CLICK");
+        assert_eq!(e.account_id.as_deref(), Some("1096801"));
+        assert_eq!(e.ui.button_text.as_deref(), Some("KIDS LOGIN"));
+        assert_eq!(
+            e.ui.destination.as_deref(),
+            Some("https://www.kidsa-z.com/main/Logout")
+        );
+        assert_eq!(e.ui.element.as_ref().unwrap()["tagName"], "A");
+        assert_eq!(e.custom_data["elementCrumbsTree"][2]["tagName"], "a");
+    }
+
     #[test]
     fn wa_without_body_is_an_error() {
         let ex = post("https://px.ads.linkedin.com/wa/", "text/plain", b"");

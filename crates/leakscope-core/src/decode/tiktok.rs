@@ -334,9 +334,9 @@ fn tiktok_event(
     }
     ev.page_title = auto
         .and_then(|a| json_path(a, "content_data.meta"))
-        .and_then(|m| match m {
-            Value::String(s) => Some(json_or_string(s)),
-            other => Some(other.clone()),
+        .map(|m| match m {
+            Value::String(s) => json_or_string(s),
+            other => other.clone(),
         })
         .and_then(|m| nonempty(m.get("title")))
         .or_else(|| page.and_then(|p| nonempty(p.get("title"))));
