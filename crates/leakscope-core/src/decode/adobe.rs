@@ -182,10 +182,9 @@ fn decode_appmeasurement(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), 
         ev.ui.element = Some(Value::Object(am));
     }
     if matches!(pe, Some("lnk_o" | "lnk_d" | "lnk_e")) {
+        // `pev2` is the link's name as the site chose it (often a label such
+        // as "formAbandonment", not the text shown): it names the event.
         ev.ui.destination = top("pev1").map(str::to_owned);
-        if ev.ui.button_text.is_none() && top("pev2").is_some() {
-            ev.ui.button_text = top("pev2").map(str::to_owned);
-        }
     }
 
     for (key, kind) in [

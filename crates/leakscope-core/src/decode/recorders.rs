@@ -374,6 +374,38 @@ mod tests {
     }
 
     #[test]
+    fn real_fullstory_bundle_keeps_typed_text() {
+        // Blacklight's key-logging label in the corpus holds a real bundle
+        // body in which a tester typed "TheMarkup" (Kind 18 = input value).
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpus/general/blacklight-collector/veteransunited-1.0.3.inspection.json"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("corpus present")).unwrap();
+        let kl = &doc["reports"]["key_logging"]["fullstory.com"][0];
+        let ex = post(
+            kl["post_request_url"].as_str().unwrap(),
+            Some("text/plain"),
+            kl["post_data"].as_str().unwrap().as_bytes().to_vec(),
+        );
+        let e = &Engine::new().events(&ex).unwrap()[0];
+        assert_eq!(e.event, "fullstory:bundle");
+        assert_eq!(e.account_id.as_deref(), Some("1002V"));
+        assert!(
+            e.ids
+                .iter()
+                .any(|i| i.kind == "fullstory_uid" && i.value == "6184795159805952")
+        );
+        assert_eq!(e.custom_data["Seq"], "8");
+        assert!(e.custom_data["kinds"]["18"].as_u64().unwrap() >= 9);
+        assert!(
+            e.raw.iter().any(|(_, v)| v == "TheMarkup"),
+            "typed text kept"
+        );
+    }
+
+    #[test]
     fn clarity_gzip_envelope() {
         let body = r#"{"e":["0.8.1",3,12000,5000,"kxdc4874py","1abcdef","2ghijkl",1,0,0,0,"https://pharmacy.example/rx/refill"],"a":[[12000,5,"Refill prescription"]],"p":[[12001,9,"sertraline 50mg"]]}"#;
         let mut ex = post(

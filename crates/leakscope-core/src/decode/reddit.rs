@@ -248,6 +248,25 @@ mod tests {
     }
 
     #[test]
+    fn real_page_visit() {
+        // nj.gov Blacklight label (markup-healthcare-exchange-tracking).
+        let url = "https://alb.reddit.com/rp.gif?ts=1745853811442&id=t2_es2a8zhv&event=PageVisit&m.itemCount=&m.value=&m.valueDecimal=&m.currency=&m.transactionId=&m.customEventName=&m.products=&m.conversionId=&uuid=e6da8ac5-a519-4f2a-9d31-0f67a6925e89&aaid=&em=&pn=&external_id=&idfa=&integration=reddit&partner=&opt_out=0&sh=2560&sw=1440&v=rdt_d9500dd4&dpm=&dpcc=&dprc=";
+        let mut ex = Exchange::get(Source::new("t", 0), url);
+        ex.page_url = Some("https://www.nj.gov/getcoverednj/".into());
+        let e = &Engine::new().events(&ex).unwrap()[0];
+        assert_eq!(e.event, "PageVisit");
+        assert_eq!(e.account_id.as_deref(), Some("t2_es2a8zhv"));
+        assert_eq!(
+            e.page_url.as_deref(),
+            Some("https://www.nj.gov/getcoverednj/")
+        );
+        assert!(e.custom_data.is_empty(), "{:?}", e.custom_data);
+        assert!(e.user_data.is_empty());
+        assert_eq!(e.ids.len(), 1);
+        assert_eq!(e.raw.len(), 26);
+    }
+
+    #[test]
     fn custom_event_with_auto_matching_and_products() {
         let q = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("id", "t2_canary01")
