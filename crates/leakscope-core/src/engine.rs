@@ -117,6 +117,15 @@ impl Engine {
         {
             return Some(Vendor::Tiktok);
         }
+        // Adobe collection is usually CNAME'd (`smetrics.<site>`): the
+        // AppMeasurement path and the Web SDK edge path are its signature.
+        if p.path.contains("/b/ss/")
+            || (p.path.contains("/ee/")
+                && (p.path.ends_with("/v1/interact") || p.path.ends_with("/v1/collect"))
+                && has(b"configId="))
+        {
+            return Some(Vendor::Adobe);
+        }
         None
     }
 
