@@ -225,8 +225,10 @@ fn finish(ev: &mut Event, ex: &Exchange, request_host: &str) {
     if ev.page_url.is_none() {
         ev.page_url = ex
             .page_url
-            .clone()
-            .or_else(|| ex.header("referer").map(str::to_owned));
+            .as_deref()
+            .or_else(|| ex.header("referer"))
+            .filter(|u| !u.trim().is_empty())
+            .map(str::to_owned);
     }
     if let Some(page) = ev.page_url.clone() {
         decode::click_ids_from_url(ev, "page_url", &page);
@@ -384,7 +386,10 @@ mod tests {
             page,
         );
         let e = &engine.events(&ex).unwrap()[0];
-        assert_eq!((e.vendor, e.party), (Vendor::MetaPixel, Party::FirstPartyProxy));
+        assert_eq!(
+            (e.vendor, e.party),
+            (Vendor::MetaPixel, Party::FirstPartyProxy)
+        );
         // Server-side GTM receiving GA4 hits.
         let ex = with_page(
             Exchange::get(
@@ -396,7 +401,10 @@ mod tests {
         let e = &engine.events(&ex).unwrap()[0];
         assert_eq!((e.vendor, e.party), (Vendor::Ga4, Party::FirstPartyProxy));
         // Meta's Conversions API Gateway on the site's domain.
-        let mut ex = Exchange::get(Source::new("t", 2), "https://capig.clinic.example/capi/1234567890123456/events");
+        let mut ex = Exchange::get(
+            Source::new("t", 2),
+            "https://capig.clinic.example/capi/1234567890123456/events",
+        );
         ex.method = "POST".into();
         ex.body = Some(RequestBody {
             bytes: br#"{"data":[{"event_name":"Lead","event_time":1,"action_source":"website","event_source_url":"https://www.clinic.example/book","user_data":{}}],"accessKey":"k-secret"}"#.to_vec(),
@@ -404,10 +412,16 @@ mod tests {
             params: vec![],
         });
         let e = &engine.events(&ex).unwrap()[0];
-        assert_eq!((e.vendor, e.party), (Vendor::MetaCapi, Party::FirstPartyProxy));
+        assert_eq!(
+            (e.vendor, e.party),
+            (Vendor::MetaCapi, Party::FirstPartyProxy)
+        );
         assert!(!serde_json::to_string(e).unwrap().contains("k-secret"));
         // An ordinary first-party request is not an event.
-        let ex = Exchange::get(Source::new("t", 3), "https://www.clinic.example/api/slots?id=1234567890123456");
+        let ex = Exchange::get(
+            Source::new("t", 3),
+            "https://www.clinic.example/api/slots?id=1234567890123456",
+        );
         assert!(engine.events(&ex).unwrap().is_empty());
     }
 
@@ -417,10 +431,15 @@ mod tests {
         let engine = Engine::new();
         let q = "id=1234567890123456&ev=PageView&dl=https%3A%2F%2Fclinic.example%2F&ts=1700000000000&ec=0";
         let mut a = engine.analyzer();
-        a.feed(&Exchange::get(Source::new("t", 0), format!("https://www.facebook.com/tr/?{q}&rqm=GET")));
+        a.feed(&Exchange::get(
+            Source::new("t", 0),
+            format!("https://www.facebook.com/tr/?{q}&rqm=GET"),
+        ));
         a.feed(&Exchange::get(
             Source::new("t", 1),
-            format!("https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?{q}&rqm=FGET"),
+            format!(
+                "https://www.facebook.com/privacy_sandbox/pixel/register/trigger/?{q}&rqm=FGET"
+            ),
         ));
         let out = a.finish();
         assert_eq!(out.events.len(), 1);

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use leakscope_core::{Engine, Exchange, RequestBody, Source, Vendor};
 
 fn corpus(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")).join(rel)
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus"
+    ))
+    .join(rel)
 }
 
 /// `(ev, id, dl)` as the wire says, from a query or form string.
@@ -44,7 +48,11 @@ fn every_real_pixel_url_decodes() {
         let e = &events[0];
         let (ev, id, dl) = oracle(url.split_once('?').map(|x| x.1).unwrap_or(""));
         assert_eq!(e.vendor, Vendor::MetaPixel, "line {i}");
-        assert_eq!(Some(e.event.clone()), ev.or(Some("(no ev)".into())), "line {i}: {url}");
+        assert_eq!(
+            Some(e.event.clone()),
+            ev.or(Some("(no ev)".into())),
+            "line {i}: {url}"
+        );
         assert_eq!(e.account_id, id, "line {i}: {url}");
         assert_eq!(e.page_url, dl, "line {i}: {url}");
         n += 1;
@@ -68,7 +76,9 @@ fn every_real_pixel_post_decodes() {
             content_type: Some(s("mime")),
             params: vec![],
         });
-        let events = engine.events(&ex).unwrap_or_else(|e| panic!("line {i}: {e}"));
+        let events = engine
+            .events(&ex)
+            .unwrap_or_else(|e| panic!("line {i}: {e}"));
         assert_eq!(events.len(), 1, "line {i}");
         let e = &events[0];
         assert_eq!(e.vendor, Vendor::MetaPixel);
@@ -79,10 +89,22 @@ fn every_real_pixel_post_decodes() {
             assert_eq!(e.transport.format, "multipart", "line {i}");
             let mut q = String::new();
             for part in body.split("------WebKitFormBoundary").skip(1) {
-                let Some((head, val)) = part.split_once("\r\n\r\n") else { continue };
-                let Some(name) = head.split("name=\"").nth(1).and_then(|r| r.split('"').next()) else { continue };
+                let Some((head, val)) = part.split_once("\r\n\r\n") else {
+                    continue;
+                };
+                let Some(name) = head
+                    .split("name=\"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                else {
+                    continue;
+                };
                 let val = val.trim_end_matches("\r\n");
-                q.push_str(&format!("{}={}&", name, url::form_urlencoded::byte_serialize(val.as_bytes()).collect::<String>()));
+                q.push_str(&format!(
+                    "{}={}&",
+                    name,
+                    url::form_urlencoded::byte_serialize(val.as_bytes()).collect::<String>()
+                ));
             }
             oracle(&q)
         } else {
@@ -94,7 +116,10 @@ fn every_real_pixel_post_decodes() {
         assert_eq!(e.page_url, dl, "line {i}");
         // Microdata carries the page's metadata: the title is surfaced.
         if e.event == "Microdata" {
-            assert!(e.custom_data.contains_key("Meta") || e.custom_data.contains_key("DataLayer"), "line {i}");
+            assert!(
+                e.custom_data.contains_key("Meta") || e.custom_data.contains_key("DataLayer"),
+                "line {i}"
+            );
         }
         n += 1;
     }
