@@ -122,7 +122,12 @@ pub fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String
     let (data, top, format): (Value, Vec<(String, String)>, &str) = match req.body.json() {
         Some(Value::Object(mut m)) => {
             let data = m.shift_remove("data").unwrap_or(Value::Null);
-            let mut top = Vec::new();
+            // Query fields (a token, test_event_code) sit beside a JSON body.
+            let mut top: Vec<(String, String)> = req
+                .query
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
             for (k, v) in &m {
                 flatten_json(k, v, &mut top);
             }
@@ -150,6 +155,19 @@ pub fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String
     let Value::Array(events) = data else {
         return Err("CAPI `data` is not an array of events".into());
     };
+    // Meta's Python SDK (EventRequest.execute) JSON-encodes each event, then
+    // the list: `data` arrives as an array of JSON *strings*. Read those as
+    // the objects they hold.
+    let events: Vec<Value> = events
+        .into_iter()
+        .map(|e| match e {
+            Value::String(s) => match serde_json::from_str::<Value>(&s) {
+                Ok(v @ Value::Object(_)) => v,
+                _ => Value::String(s),
+            },
+            other => other,
+        })
+        .collect();
     let pixel = capi_pixel_id(req.url.path());
     let top: Vec<(String, String)> = top
         .into_iter()
@@ -334,6 +352,66 @@ mod tests {
             let raw = serde_json::to_string(e).unwrap();
             assert!(!raw.contains("EAAB-secret"), "{raw}");
         }
+    }
+
+    /// The shape `facebook-business` (Python SDK 26.0.3) sends from
+    /// `EventRequest.execute()`: each event JSON-encoded, then the list, so
+    /// `data` is an array of strings; the token and proof ride in the query.
+    #[test]
+    fn capi_python_sdk_string_events_and_query_token() {
+        let ev1 = r#"{"event_name": "ViewContent", "event_time": 1795965962, "event_source_url": "https://pharmacy.example/rx/refill?drug=levonorgestrel", "event_id": "evt-1", "user_data": {"em": ["e9667db8610be2a912fad9671af19bff3de1f305c5eb6f906e82fb630ab8e165"], "client_ip_address": "203.0.113.7"}, "custom_data": {"content_name": "Levonorgestrel 1.5 mg tablet"}, "action_source": "website"}"#;
+        let ev2 = ev1.replace("ViewContent", "Purchase");
+        let data = serde_json::to_string(&[ev1, ev2.as_str()]).unwrap();
+        let ex = post(
+            "https://graph.facebook.com/v26.0/1234567891234567/events?access_token=EAAB-secret&appsecret_proof=51644b1c597504627c413a1452cbb1ee",
+            "application/x-www-form-urlencoded",
+            &format!(
+                "data={}",
+                url::form_urlencoded::byte_serialize(data.as_bytes()).collect::<String>()
+            ),
+        );
+        let evs = Engine::new().events(&ex).unwrap();
+        let names: Vec<&str> = evs.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(names, ["ViewContent", "Purchase"]);
+        let e = &evs[0];
+        assert_eq!(e.account_id.as_deref(), Some("1234567891234567"));
+        assert_eq!(
+            e.custom_data["content_name"],
+            "Levonorgestrel 1.5 mg tablet"
+        );
+        assert!(e.user_data.iter().any(|d| d.key == "em" && d.hashed));
+        assert!(
+            e.request_url.starts_with(
+                "https://graph.facebook.com/v26.0/1234567891234567/events?access_token=[redacted"
+            ),
+            "{}",
+            e.request_url
+        );
+        let out = serde_json::to_string(&evs).unwrap();
+        assert!(!out.contains("EAAB-secret"), "{out}");
+        assert!(!out.contains("51644b1c597504627c413a1452cbb1ee"), "{out}");
+    }
+
+    #[test]
+    fn capi_json_body_keeps_query_fields_and_hides_query_token() {
+        let ex = post(
+            "https://graph.facebook.com/v26.0/1234567891234567/events?access_token=EAAB-secret&test_event_code=TEST123#f",
+            "application/json",
+            r#"{"data":["{\"event_name\":\"Lead\"}"]}"#,
+        );
+        let e = &Engine::new().events(&ex).unwrap()[0];
+        assert_eq!(e.event, "Lead");
+        assert!(
+            e.raw
+                .iter()
+                .any(|(k, v)| k == "test_event_code" && v == "TEST123")
+        );
+        assert!(
+            e.request_url.ends_with("&test_event_code=TEST123#f"),
+            "{}",
+            e.request_url
+        );
+        assert!(!serde_json::to_string(e).unwrap().contains("EAAB-secret"));
     }
 
     #[test]
