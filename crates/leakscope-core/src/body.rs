@@ -370,6 +370,34 @@ mod tests {
     }
 
     #[test]
+    fn deflate_and_brotli_content_encodings() {
+        let text = br#"{"event":"ViewContent","context":{"pixel":{"code":"C1"}}}"#;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(text).unwrap();
+        let zlib = z.finish().unwrap();
+        let b = Body::new(&zlib, Some("application/json"), Some("deflate"), &[]);
+        assert_eq!(
+            (b.encodings.as_slice(), b.format),
+            (&["deflate"][..], BodyFormat::Json)
+        );
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 5, 22);
+            w.write_all(text).unwrap();
+        }
+        let b = Body::new(&br, Some("application/json"), Some("br"), &[]);
+        assert_eq!(
+            (b.encodings.as_slice(), b.format),
+            (&["br"][..], BodyFormat::Json)
+        );
+        // Stacked: gzip applied after br is listed as "br, gzip" and peeled gzip first.
+        let both = gz(&br);
+        let b = Body::new(&both, None, Some("br, gzip"), &[]);
+        assert_eq!(b.encodings, vec!["gzip", "br"]);
+        assert_eq!(&*b.bytes, &text[..]);
+    }
+
+    #[test]
     fn hostile_bodies_do_not_panic() {
         for raw in [
             &b"\x1f\x8b\x08garbage"[..],
