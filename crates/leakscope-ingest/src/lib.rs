@@ -478,3 +478,6 @@ fn detect_lines(head: &[u8]) -> Option<Format> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests;
