@@ -98,10 +98,16 @@ enum Attempt<O> {
 
 impl<R: Read> Chunked<R> {
     pub fn new(r: R, head: Vec<u8>, opts: Options) -> Self {
+        // A UTF-8 byte order mark is not content; offsets still count it.
+        let pos = if head.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
         Chunked {
             r,
             buf: head,
-            pos: 0,
+            pos,
             base: 0,
             eof: false,
             opts,
@@ -129,25 +135,14 @@ impl<R: Read> Chunked<R> {
             self.pos = 0;
         }
         let before = self.buf.len();
-        while self.buf.len() < want && !self.eof {
-            let filled = self.buf.len();
-            self.buf.resize(want, 0);
-            let mut at = filled;
-            while at < want {
-                match self.r.read(&mut self.buf[at..]) {
-                    Ok(0) => {
-                        self.eof = true;
-                        break;
-                    }
-                    Ok(n) => at += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.buf.truncate(at);
-                        return Err(e);
-                    }
-                }
+        if before < want && !self.eof {
+            // read_to_end grows the buffer as data arrives (no zero-filling a
+            // whole chunk up front, which dominated reading many small files).
+            let need = (want - before) as u64;
+            let got = (&mut self.r).take(need).read_to_end(&mut self.buf)?;
+            if (got as u64) < need {
+                self.eof = true;
             }
-            self.buf.truncate(at);
         }
         Ok(self.buf.len() > before)
     }

@@ -37,7 +37,7 @@ pub enum Format {
     JsonLines,
     /// adblock-rust style JSON array of `{url, sourceUrl, type}`.
     RequestList,
-    /// qutebrowser style TSV with the header `url	source_url	type`.
+    /// qutebrowser style TSV whose header row is `url<TAB>source_url<TAB>type`.
     TsvList,
 }
 

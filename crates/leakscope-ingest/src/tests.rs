@@ -134,6 +134,14 @@ fn every_chunk_size_gives_the_same_result() {
 }
 
 #[test]
+fn byte_order_mark_is_skipped() {
+    let mut v = b"\xef\xbb\xbf".to_vec();
+    v.extend_from_slice(HAR.as_bytes());
+    let (r, exs, warns) = run_opts(&v, tiny(5));
+    check_sample(&exs, &warns, &r.expect("reads"));
+}
+
+#[test]
 fn gzip_har_is_sniffed() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(HAR.as_bytes()).expect("gz");

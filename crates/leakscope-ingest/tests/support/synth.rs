@@ -70,7 +70,7 @@ pub fn write_har<W: Write>(w: &mut W, target: u64, seed: u64) -> io::Result<(u64
         let kind = rng.below(100);
         let ts = 1_767_607_200_000u64 + i * 37;
         let (method, url, post, rtype, mime, resp_len) = if kind < 40 {
-            let url = if kind % 2 == 0 {
+            let url = if kind.is_multiple_of(2) {
                 format!(
                     "https://www.facebook.com/tr/?id=1234567890123456&ev=PageView&dl=https%3A%2F%2Fclinic.example%2Fappointments%3Fcondition%3Dhiv-test&rl=&if=false&ts={ts}&sw=1920&sh=1080&v=2.9.150&r=stable&ec={i}&o=4126&fbp=fb.1.1767607200000.{n}&it=1767607199000&coo=false&rqm=GET",
                     n = rng.below(1_000_000_000)
