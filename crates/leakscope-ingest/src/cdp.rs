@@ -6,28 +6,224 @@
 //! `requestWillBeSent` with `redirectResponse` under the same `requestId`) is its
 //! own exchange. The headers actually sent (`requestWillBeSentExtraInfo`, which
 //! carries the Cookie header) and the response status arrive in later records,
-//! so exchanges are held until the log ends and then emitted in log order.
+//! so exchanges are held until the log ends and then emitted in log order
+//! (memory grows with the number of requests, not with the log size).
 //! `Source.entry` is the index of the `requestWillBeSent` record. `data:` URLs
 //! never reach the network and are skipped (counted, not warned).
+//!
+//! Records are parsed into typed, borrowing structs that keep only the fields
+//! used here; everything else (traces, response bodies, timings) is skipped unparsed.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::io::Read;
 
 use base64::Engine as _;
 use leakscope_core::{Exchange, Header, RequestBody, ResponseInfo, Source};
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::chunked::{Chunked, Family, Parsed, Where};
+use crate::chunked::{Chunked, Family, LStr, LVec, Parsed, Where};
+use crate::har::Initiator;
 use crate::{Ctx, Format, IngestError, Position};
 
-struct ValueF;
-impl Family for ValueF {
-    type T<'de> = Value;
+#[derive(Deserialize)]
+struct Rec<'a> {
+    #[serde(default, borrow)]
+    method: LStr<'a>,
+    #[serde(default, borrow)]
+    params: Option<Params<'a>>,
+    #[serde(default, borrow)]
+    message: Option<Inner<'a>>,
+}
+
+/// A perflog `message`: the record as JSON text, or as an object.
+enum Inner<'a> {
+    Text(Cow<'a, str>),
+    Obj(Box<Rec<'a>>),
+    Other,
+}
+
+#[derive(Deserialize)]
+struct Params<'a> {
+    #[serde(default, borrow, rename = "requestId")]
+    request_id: LStr<'a>,
+    #[serde(default, borrow)]
+    request: Option<Req<'a>>,
+    #[serde(default, borrow, rename = "documentURL")]
+    document_url: LStr<'a>,
+    #[serde(default, borrow, rename = "type")]
+    kind: LStr<'a>,
+    #[serde(default, rename = "wallTime")]
+    wall_time: Option<Value>,
+    #[serde(default)]
+    timestamp: Option<Value>,
+    #[serde(default, borrow)]
+    initiator: Option<Initiator<'a>>,
+    #[serde(default, borrow, rename = "redirectResponse")]
+    redirect_response: Option<Resp<'a>>,
+    #[serde(default, borrow)]
+    response: Option<Resp<'a>>,
+    #[serde(default, borrow)]
+    headers: HeaderMap<'a>,
+    #[serde(default, borrow, rename = "associatedCookies")]
+    associated_cookies: LVec<AssocCookie<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Req<'a> {
+    #[serde(default, borrow)]
+    url: LStr<'a>,
+    #[serde(default, borrow)]
+    method: LStr<'a>,
+    #[serde(default, borrow)]
+    headers: HeaderMap<'a>,
+    #[serde(default, borrow, rename = "postData")]
+    post_data: LStr<'a>,
+    #[serde(default, borrow, rename = "postDataEntries")]
+    post_data_entries: Option<LVec<PostEntry<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct PostEntry<'a> {
+    #[serde(default, borrow)]
+    bytes: LStr<'a>,
+}
+
+#[derive(Deserialize)]
+struct Resp<'a> {
+    #[serde(default)]
+    status: Option<Value>,
+    #[serde(default, borrow)]
+    headers: HeaderMap<'a>,
+}
+
+#[derive(Deserialize)]
+struct AssocCookie<'a> {
+    #[serde(default, rename = "blockedReasons")]
+    blocked_reasons: LVec<IgnoredAny>,
+    #[serde(default, borrow)]
+    cookie: Option<CookieKv<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CookieKv<'a> {
+    #[serde(default, borrow)]
+    name: LStr<'a>,
+    #[serde(default, borrow)]
+    value: LStr<'a>,
+}
+
+/// CDP headers: an object of name -> value (values that are not strings are kept as JSON text).
+#[derive(Default)]
+struct HeaderMap<'a>(Vec<(Cow<'a, str>, Value)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for HeaderMap<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = HeaderMap<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a header object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::new();
+                while let Some(k) = a.next_key::<LStr<'a>>()? {
+                    let val: Value = a.next_value()?;
+                    if let Some(k) = k.0 {
+                        v.push((k, val));
+                    }
+                }
+                Ok(HeaderMap(v))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(HeaderMap::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(HeaderMap::default())
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(HeaderMap::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(HeaderMap::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(HeaderMap::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(HeaderMap::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(HeaderMap::default())
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl HeaderMap<'_> {
+    fn into_headers(self) -> Vec<Header> {
+        self.0
+            .into_iter()
+            .map(|(k, v)| Header::new(k.into_owned(), json_text(v)))
+            .collect()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Inner<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Inner<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a perflog message")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Inner::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Inner::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
+                let r = Rec::deserialize(de::value::MapAccessDeserializer::new(a))?;
+                Ok(Inner::Obj(Box::new(r)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Inner::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Inner::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Inner::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Inner::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Inner::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Inner::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+struct RecF;
+impl Family for RecF {
+    type T<'de> = Rec<'de>;
 }
 
 #[derive(Default)]
 struct State {
-    hops: Vec<(Exchange, Position)>,
+    hops: Vec<Exchange>,
     /// requestId -> indices into `hops`, in hop order.
     by_id: HashMap<String, Vec<usize>>,
     /// requestId -> ExtraInfo header sets, in arrival order (one per hop).
@@ -47,12 +243,10 @@ pub(crate) fn read<R: Read>(c: &mut Chunked<R>, ctx: &mut Ctx<'_>) -> Result<(),
             entry: Some(i),
             ..w
         };
-        match c.value::<ValueF, _>(&ew, |v| v)? {
-            Parsed::Value(v) => record(unwrap(v), i, Position::entry(i, at), &mut st, ctx),
-            Parsed::Shape(msg) => ctx.skip(
-                Position::entry(i, at),
-                format!("unreadable record ({msg}); skipped"),
-            ),
+        let pos = Position::entry(i, at);
+        let got = c.value::<RecF, _>(&ew, |r| dispatch(r, i, pos, &mut st, ctx, 0))?;
+        if let Parsed::Shape(msg) = got {
+            ctx.skip(pos, format!("unreadable record ({msg}); skipped"));
         }
         Ok(())
     })?;
@@ -64,58 +258,49 @@ pub(crate) fn read<R: Read>(c: &mut Chunked<R>, ctx: &mut Ctx<'_>) -> Result<(),
     for (id, idxs) in &by_id {
         if let Some(sets) = extra.remove(id) {
             for (&h, set) in idxs.iter().zip(sets) {
-                merge_headers(&mut hops[h].0.request_headers, set);
+                merge_headers(&mut hops[h].request_headers, set);
             }
         }
     }
-    for (ex, _) in hops {
+    for ex in hops {
         ctx.emit(ex);
     }
     Ok(())
 }
 
-/// The `{method, params}` inside a perflog wrapper, or the record itself.
-fn unwrap(v: Value) -> Value {
-    if v.get("method").is_some() {
-        return v;
+/// Finds the `{method, params}` record, through perflog wrappers.
+fn dispatch(r: Rec<'_>, i: u64, pos: Position, st: &mut State, ctx: &mut Ctx<'_>, depth: u8) {
+    if r.method.0.is_some() || depth > 3 {
+        return record(r, i, pos, st, ctx);
     }
-    let Some(msg) = v.get("message") else {
-        return v;
-    };
-    let inner = match msg {
-        Value::String(s) => serde_json::from_str::<Value>(s).unwrap_or(Value::Null),
-        other => other.clone(),
-    };
-    match inner.get("message") {
-        Some(m) if m.get("method").is_some() => m.clone(),
-        _ => inner,
+    match r.message {
+        Some(Inner::Obj(inner)) => dispatch(*inner, i, pos, st, ctx, depth + 1),
+        Some(Inner::Text(text)) => match serde_json::from_str::<Rec<'_>>(&text) {
+            Ok(inner) => dispatch(inner, i, pos, st, ctx, depth + 1),
+            Err(e) => ctx.skip(
+                pos,
+                format!("perflog message is not a JSON record ({e}); skipped"),
+            ),
+        },
+        _ => {}
     }
 }
 
-fn record(v: Value, i: u64, pos: Position, st: &mut State, ctx: &mut Ctx<'_>) {
-    let method = v.get("method").and_then(Value::as_str).unwrap_or("");
-    let Some(p) = v.get("params") else { return };
-    let id = p
-        .get("requestId")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    match method {
+fn record(r: Rec<'_>, i: u64, pos: Position, st: &mut State, ctx: &mut Ctx<'_>) {
+    let Some(p) = r.params else { return };
+    let id = p.request_id.as_str().unwrap_or("").to_string();
+    match r.method.as_str().unwrap_or("") {
         "Network.requestWillBeSent" => {
-            if let Some(rr) = p.get("redirectResponse")
+            if let Some(rr) = p.redirect_response
                 && let Some(&last) = st.by_id.get(&id).and_then(|v| v.last())
             {
-                st.hops[last].0.response = Some(response(rr));
+                st.hops[last].response = Some(response(rr));
             }
-            let Some(req) = p.get("request") else {
+            let Some(req) = p.request else {
                 ctx.skip(pos, "requestWillBeSent without params.request; skipped");
                 return;
             };
-            let Some(url) = req
-                .get("url")
-                .and_then(Value::as_str)
-                .filter(|u| !u.is_empty())
-            else {
+            let Some(url) = req.url.0.filter(|u| !u.is_empty()) else {
                 ctx.skip(pos, "requestWillBeSent without request.url; skipped");
                 return;
             };
@@ -131,47 +316,41 @@ fn record(v: Value, i: u64, pos: Position, st: &mut State, ctx: &mut Ctx<'_>) {
                     file: ctx.file.clone(),
                     entry: i,
                 },
-                url,
+                url.into_owned(),
             );
-            if let Some(m) = req
-                .get("method")
-                .and_then(Value::as_str)
-                .filter(|m| !m.is_empty())
-            {
-                ex.method = m.to_string();
+            if let Some(m) = req.method.owned().filter(|m| !m.is_empty()) {
+                ex.method = m;
             }
-            ex.request_headers = header_map(req.get("headers"));
-            ex.body = body(req, &ex.request_headers, pos, ctx);
-            ex.initiator = p.get("initiator").and_then(initiator);
-            ex.page_url = str_of(p.get("documentURL"));
-            ex.resource_type = str_of(p.get("type"));
-            ex.timestamp = p
-                .get("wallTime")
-                .or_else(|| p.get("timestamp"))
-                .and_then(number_text);
+            ex.request_headers = req.headers.into_headers();
+            ex.body = body(
+                req.post_data,
+                req.post_data_entries,
+                &ex.request_headers,
+                pos,
+                ctx,
+            );
+            ex.initiator = p.initiator.and_then(|i| i.0).map(Cow::into_owned);
+            ex.page_url = p.document_url.owned().filter(|s| !s.is_empty());
+            ex.resource_type = p.kind.owned().filter(|s| !s.is_empty());
+            ex.timestamp = p.wall_time.or(p.timestamp).and_then(number_text);
             st.by_id.entry(id).or_default().push(st.hops.len());
-            st.hops.push((ex, pos));
+            st.hops.push(ex);
         }
         "Network.requestWillBeSentExtraInfo" => {
-            let mut set = header_map(p.get("headers"));
+            let mut set = p.headers.into_headers();
             // Cookies Chrome attached, when the headers do not show them.
             if !set.iter().any(|h| h.name.eq_ignore_ascii_case("cookie")) {
                 let cookies: Vec<String> = p
-                    .get("associatedCookies")
-                    .and_then(Value::as_array)
+                    .associated_cookies
+                    .0
                     .into_iter()
-                    .flatten()
-                    .filter(|c| {
-                        c.get("blockedReasons")
-                            .and_then(Value::as_array)
-                            .is_none_or(|b| b.is_empty())
-                    })
+                    .filter(|c| c.blocked_reasons.0.is_empty())
                     .filter_map(|c| {
-                        let ck = c.get("cookie")?;
+                        let ck = c.cookie?;
                         Some(format!(
                             "{}={}",
-                            ck.get("name")?.as_str()?,
-                            ck.get("value").and_then(Value::as_str).unwrap_or("")
+                            ck.name.as_str()?,
+                            ck.value.as_str().unwrap_or("")
                         ))
                     })
                     .collect();
@@ -182,43 +361,26 @@ fn record(v: Value, i: u64, pos: Position, st: &mut State, ctx: &mut Ctx<'_>) {
             st.extra.entry(id).or_default().push(set);
         }
         "Network.responseReceived" => {
-            if let (Some(r), Some(&last)) =
-                (p.get("response"), st.by_id.get(&id).and_then(|v| v.last()))
-            {
-                st.hops[last].0.response = Some(response(r));
+            if let (Some(r), Some(&last)) = (p.response, st.by_id.get(&id).and_then(|v| v.last())) {
+                st.hops[last].response = Some(response(r));
             }
         }
         _ => {}
     }
 }
 
-fn str_of(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-fn number_text(v: &Value) -> Option<String> {
+fn json_text(v: Value) -> String {
     match v {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
+        Value::String(s) => s,
+        other => other.to_string(),
     }
 }
 
-fn header_map(v: Option<&Value>) -> Vec<Header> {
+fn number_text(v: Value) -> Option<String> {
     match v {
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                let value = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                Header::new(k.clone(), value)
-            })
-            .collect(),
-        _ => Vec::new(),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -235,56 +397,44 @@ fn merge_headers(into: &mut Vec<Header>, extra: Vec<Header>) {
     }
 }
 
-fn response(r: &Value) -> ResponseInfo {
+fn response(r: Resp<'_>) -> ResponseInfo {
     ResponseInfo {
         status: r
-            .get("status")
+            .status
+            .as_ref()
             .and_then(Value::as_u64)
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(0),
-        headers: header_map(r.get("headers")),
+        headers: r.headers.into_headers(),
     }
 }
 
-fn initiator(i: &Value) -> Option<String> {
-    if let Some(u) = str_of(i.get("url")) {
-        return Some(u);
-    }
-    let mut stack = i.get("stack");
-    while let Some(s) = stack {
-        let top = s
-            .get("callFrames")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find_map(|f| str_of(f.get("url")));
-        if top.is_some() {
-            return top;
-        }
-        stack = s.get("parent");
-    }
-    None
-}
-
-fn body(req: &Value, headers: &[Header], pos: Position, ctx: &mut Ctx<'_>) -> Option<RequestBody> {
-    let mut bytes = None;
-    if let Some(text) = req.get("postData").and_then(Value::as_str) {
-        bytes = Some(text.as_bytes().to_vec());
-    } else if let Some(entries) = req.get("postDataEntries").and_then(Value::as_array) {
+fn body(
+    post_data: LStr<'_>,
+    entries: Option<LVec<PostEntry<'_>>>,
+    headers: &[Header],
+    pos: Position,
+    ctx: &mut Ctx<'_>,
+) -> Option<RequestBody> {
+    let bytes = if let Some(text) = post_data.0 {
+        text.into_owned().into_bytes()
+    } else {
         let mut all = Vec::new();
-        for e in entries {
-            if let Some(b) = e.get("bytes").and_then(Value::as_str) {
+        for e in entries?.0 {
+            if let Some(b) = e.bytes.as_str() {
                 match base64::engine::general_purpose::STANDARD.decode(b) {
                     Ok(d) => all.extend_from_slice(&d),
-                    Err(err) => {
-                        ctx.warn(pos, format!("postDataEntries[].bytes is not base64 ({err}); that part is left out"));
-                    }
+                    Err(err) => ctx.warn(
+                        pos,
+                        format!(
+                            "postDataEntries[].bytes is not base64 ({err}); that part is left out"
+                        ),
+                    ),
                 }
             }
         }
-        bytes = Some(all);
-    }
-    let bytes = bytes?;
+        all
+    };
     let content_type = headers
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("content-type"))

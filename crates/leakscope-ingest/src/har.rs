@@ -74,8 +74,8 @@ struct Response<'a> {
     headers: LVec<NameValue<'a>>,
 }
 
-/// Chrome's `_initiator`: a URL string (some writers) or `{type, url?, stack?}`.
-struct Initiator<'a>(Option<std::borrow::Cow<'a, str>>);
+/// Chrome's `_initiator` (and CDP `initiator`): a URL string (some writers) or `{type, url?, stack?}`.
+pub(crate) struct Initiator<'a>(pub Option<std::borrow::Cow<'a, str>>);
 
 #[derive(Deserialize)]
 struct InitiatorObj<'a> {
