@@ -116,7 +116,9 @@ JSON Lines of requests ({\"method\",\"url\",\"body\"} per line), request lists (
 /// A file that cannot be read at all. Every message names the file and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{file}: cannot read: {source}; check the path and permissions")]
+    #[error(
+        "{file}: cannot read: {source}; check the path and permissions (and, for a .gz file, that the download is complete)"
+    )]
     Io {
         file: String,
         #[source]

@@ -387,6 +387,17 @@ mod fuzz {
         }
 
         #[test]
+        fn mutated_gzip_never_panics(pos in 0usize..200, b in any::<u8>(), cut in 0usize..400) {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(HAR.as_bytes()).expect("gz");
+            let mut v = gz.finish().expect("gz");
+            let p = pos.min(v.len() - 1);
+            v[p] = b;
+            v.truncate(v.len().min(cut.max(2)));
+            let _ = run_opts(&v, tiny(17));
+        }
+
+        #[test]
         fn cutting_a_har_never_panics_and_keeps_a_prefix(cut in 0usize..HAR.len()) {
             let (r, exs, _) = run_opts(&HAR.as_bytes()[..cut], tiny(13));
             prop_assert!(r.is_err());
