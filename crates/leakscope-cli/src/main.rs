@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use leakscope_core::{Analysis, Engine};
+use leakscope_core::{Analysis, DecodeErrorKind, Engine};
 
 mod output;
 
@@ -15,7 +15,11 @@ const EXIT_OK: u8 = 0;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "leakscope", version, about = "See, prove and stop health data flowing to ad-tech.")]
+#[command(
+    name = "leakscope",
+    version,
+    about = "See, prove and stop health data flowing to ad-tech."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -167,8 +171,22 @@ fn read_input(
     Ok(res?)
 }
 
+/// Malformed tracker requests are warned about one by one; requests with
+/// nothing in them (truncated URL lists, bodies a capture dropped) are many
+/// and alike, so they get one line with the first example.
 fn report_decode_errors(a: &Analysis) {
-    for e in &a.errors {
+    let mut empty = a.errors.iter().filter(|e| e.kind == DecodeErrorKind::Empty);
+    for e in a
+        .errors
+        .iter()
+        .filter(|e| e.kind == DecodeErrorKind::Malformed)
+    {
         eprintln!("leakscope: warning: {e}");
+    }
+    if let Some(first) = empty.next() {
+        eprintln!(
+            "leakscope: note: {} tracker request(s) carried nothing to decode (no query and no body captured), e.g. {first}",
+            1 + empty.count()
+        );
     }
 }

@@ -30,7 +30,7 @@ struct Document<'a> {
     inputs: &'a [InputSummary],
     events: &'a [Event],
     findings: [(); 0],
-    decode_errors: Vec<String>,
+    decode_errors: &'a [leakscope_core::DecodeError],
 }
 
 pub fn write(
@@ -46,7 +46,7 @@ pub fn write(
                 inputs,
                 events: &a.events,
                 findings: [],
-                decode_errors: a.errors.iter().map(|e| e.to_string()).collect(),
+                decode_errors: &a.errors,
             };
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)
@@ -130,12 +130,16 @@ fn carries(e: &Event) -> Vec<String> {
         out.push(format!("link to {}", clip(d, 100)));
     }
     if !e.ui.form_fields.is_empty() {
-        let names: Vec<&str> = e
-            .ui
-            .form_fields
-            .iter()
-            .filter_map(|f| f.name.as_deref().or(f.id.as_deref()).or(f.placeholder.as_deref()))
-            .collect();
+        let names: Vec<&str> =
+            e.ui.form_fields
+                .iter()
+                .filter_map(|f| {
+                    f.name
+                        .as_deref()
+                        .or(f.id.as_deref())
+                        .or(f.placeholder.as_deref())
+                })
+                .collect();
         out.push(format!("form fields: {}", clip(&names.join(", "), 100)));
     }
     if !e.custom_data.is_empty() {
@@ -156,7 +160,14 @@ fn carries(e: &Event) -> Vec<String> {
             .user_data
             .iter()
             .map(|d| match d.algorithm {
-                Some(a) => format!("{}({})", d.key, serde_json::to_value(a).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+                Some(a) => format!(
+                    "{}({})",
+                    d.key,
+                    serde_json::to_value(a)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
                 None => format!("{}(plain)", d.key),
             })
             .collect();
@@ -168,7 +179,10 @@ fn carries(e: &Event) -> Vec<String> {
         out.push(format!("ids: {}", kinds.join(", ")));
     }
     if !e.twins.is_empty() {
-        out.push(format!("also sent {} more time(s) (privacy-sandbox twin)", e.twins.len()));
+        out.push(format!(
+            "also sent {} more time(s) (privacy-sandbox twin)",
+            e.twins.len()
+        ));
     }
     out
 }

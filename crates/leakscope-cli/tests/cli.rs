@@ -11,14 +11,21 @@ fn leakscope(args: &[&str]) -> Output {
 }
 
 fn corpus(rel: &str) -> String {
-    format!("{}/../../../shared/corpus/{rel}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../../../shared/corpus/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[test]
 fn json_document_has_the_contracted_fields() {
     let file = corpus("health/fb-pixel-inspector/mylabbox.requests-merged.har");
     let out = leakscope(&["analyze", "--format", "json", &file]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert!(doc["findings"].is_array());
     let events = doc["events"].as_array().unwrap();
@@ -30,7 +37,12 @@ fn json_document_has_the_contracted_fields() {
         assert_eq!(e["source"]["file"], file.as_str());
         assert!(e["source"]["entry"].is_u64());
     }
-    assert!(events.iter().any(|e| e["vendor"] == "meta_pixel" && e["page_url"].as_str().is_some_and(|u| u.contains("mylabbox.com"))));
+    assert!(events.iter().any(|e| {
+        e["vendor"] == "meta_pixel"
+            && e["page_url"]
+                .as_str()
+                .is_some_and(|u| u.contains("mylabbox.com"))
+    }));
 }
 
 #[test]
@@ -39,16 +51,26 @@ fn jsonl_is_one_event_per_line() {
     let out = leakscope(&["analyze", "--format", "jsonl", &file]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let n = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("each line is JSON")).count();
+    let n = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("each line is JSON"))
+        .count();
     assert!(n >= 145);
 }
 
 #[test]
 fn table_groups_by_page() {
     let out = leakscope(&["demo"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("page https://www.northwind-pharmacy.example/pharmacy/refill"), "{text}");
+    assert!(
+        text.contains("page https://www.northwind-pharmacy.example/pharmacy/refill"),
+        "{text}"
+    );
     assert!(text.contains("button \"Refill prescription\""), "{text}");
 }
 
@@ -63,7 +85,12 @@ fn unreadable_input_exits_2_naming_the_file() {
 #[test]
 fn bad_usage_exits_2() {
     assert_eq!(leakscope(&["analyze"]).status.code(), Some(2));
-    assert_eq!(leakscope(&["analyze", "--format", "xml", "x"]).status.code(), Some(2));
+    assert_eq!(
+        leakscope(&["analyze", "--format", "xml", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]

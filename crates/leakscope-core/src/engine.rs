@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use url::Url;
 
 use crate::decode::{self, Request};
-use crate::error::DecodeError;
+use crate::error::{DecodeError, DecodeErrorKind};
 use crate::model::{EndpointKind, Event, Exchange, Party, Twin, Vendor};
 use crate::party;
 use crate::vendors::{Classification, VendorDb};
@@ -150,6 +150,7 @@ impl Engine {
         let url = Url::parse(&ex.url).map_err(|e| DecodeError {
             at: ex.source.clone(),
             vendor,
+            kind: DecodeErrorKind::Malformed,
             reason: format!("URL does not parse: {e}"),
         })?;
         let req = Request::new(ex, url, product, vendor, proxied);
@@ -157,6 +158,14 @@ impl Engine {
         let res = decode::decode(&req, out).map_err(|reason| DecodeError {
             at: ex.source.clone(),
             vendor,
+            kind: if req.query.is_empty()
+                && req.body.bytes.is_empty()
+                && req.body.har_params.is_empty()
+            {
+                DecodeErrorKind::Empty
+            } else {
+                DecodeErrorKind::Malformed
+            },
             reason,
         });
         for ev in &mut out[start..] {
@@ -286,11 +295,14 @@ impl Analyzer<'_> {
     }
 }
 
-/// Meta's `privacy_sandbox/pixel/register/trigger` hit repeats a `/tr` hit
-/// with the same parameters. Keep the `/tr` event, drop the twin from the
-/// list and record it on the survivor. Twins with no `/tr` partner stay.
+/// Meta sends some events more than once: the `privacy_sandbox/pixel/register/trigger`
+/// hit repeats a `/tr` hit with the same parameters, and some builds resend a
+/// hit through a second `/tr` variant. Hits with the same pixel, event, `ts`
+/// and `ec` are one event: the first `/tr` hit is kept and the others are
+/// recorded on it as twins (still evidence of each transmission).
 pub fn link_meta_twins(events: &mut Vec<Event>) {
-    fn key(e: &Event) -> Option<(String, String, String, String, String)> {
+    type Key = (String, String, String, String, std::sync::Arc<str>);
+    fn key(e: &Event) -> Option<Key> {
         let get = |k: &str| {
             e.raw
                 .iter()
@@ -299,7 +311,7 @@ pub fn link_meta_twins(events: &mut Vec<Event>) {
                 .unwrap_or_default()
         };
         let ts = get("ts");
-        if ts.is_empty() {
+        if e.vendor != Vendor::MetaPixel || ts.is_empty() {
             return None;
         }
         Some((
@@ -307,29 +319,31 @@ pub fn link_meta_twins(events: &mut Vec<Event>) {
             e.event.clone(),
             ts,
             get("ec"),
-            e.source.file.to_string(),
+            e.source.file.clone(),
         ))
     }
-    let is_twin = |e: &Event| {
-        e.vendor == Vendor::MetaPixel
-            && e.request_url
-                .contains("/privacy_sandbox/pixel/register/trigger")
+    let is_sandbox = |e: &Event| {
+        e.request_url
+            .contains("/privacy_sandbox/pixel/register/trigger")
     };
-    let mut primary: HashMap<_, usize> = HashMap::new();
+    // The primary of each group: its first plain `/tr` hit, else its first hit.
+    let mut primary: HashMap<Key, usize> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
-        if e.vendor == Vendor::MetaPixel
-            && !is_twin(e)
-            && let Some(k) = key(e)
-        {
-            primary.entry(k).or_insert(i);
+        if let Some(k) = key(e) {
+            match primary.get(&k) {
+                Some(&p) if !(is_sandbox(&events[p]) && !is_sandbox(e)) => {}
+                _ => {
+                    primary.insert(k, i);
+                }
+            }
         }
     }
     let mut drop = vec![false; events.len()];
     let mut links: Vec<(usize, Twin)> = Vec::new();
     for (i, e) in events.iter().enumerate() {
-        if is_twin(e)
-            && let Some(k) = key(e)
+        if let Some(k) = key(e)
             && let Some(&p) = primary.get(&k)
+            && p != i
         {
             drop[i] = true;
             links.push((

@@ -22,5 +22,5 @@ pub mod party;
 pub mod vendors;
 
 pub use engine::{Analysis, Analyzer, Engine};
-pub use error::{DecodeError, VendorDbError};
+pub use error::{DecodeError, DecodeErrorKind, VendorDbError};
 pub use model::*;
