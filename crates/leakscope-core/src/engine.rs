@@ -331,7 +331,7 @@ pub fn link_meta_twins(events: &mut Vec<Event>) {
     for (i, e) in events.iter().enumerate() {
         if let Some(k) = key(e) {
             match primary.get(&k) {
-                Some(&p) if !(is_sandbox(&events[p]) && !is_sandbox(e)) => {}
+                Some(&p) if !is_sandbox(&events[p]) || is_sandbox(e) => {}
                 _ => {
                     primary.insert(k, i);
                 }
