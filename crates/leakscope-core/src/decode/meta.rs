@@ -244,18 +244,7 @@ pub fn redacted(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
-
-    fn post(url: &str, ct: &str, body: &str) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.as_bytes().to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
 
     #[test]
     fn pixel_get_with_button_click() {
@@ -299,7 +288,8 @@ mod tests {
 
     #[test]
     fn pixel_form_post_body_wins() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://www.facebook.com/tr/",
             "application/x-www-form-urlencoded",
             "id=377194366672297&ev=Lead&dl=https%3A%2F%2Fclinic.example%2Fbook&ud%5Bfn%5D=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08&rqm=formPOST",
@@ -313,15 +303,17 @@ mod tests {
     #[test]
     fn capi_json_and_form_agree() {
         let events = r#"[{"event_name":"Purchase","event_time":1730578362,"action_source":"website","event_id":"e1","event_source_url":"https://pharmacy.example/rx/plan-b","user_data":{"em":["309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd"],"client_ip_address":"203.0.113.9","fbp":"fb.1.1558571054389.1098115397"},"custom_data":{"content_name":"Levonorgestrel 1.5 mg","value":49.99,"order_id":1234567890123456789}}]"#;
-        let json = post(
+        let json = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v21.0/1234567891234567/events",
             "application/json",
-            &format!(r#"{{"data":{events},"access_token":"EAAB-secret"}}"#),
+            format!(r#"{{"data":{events},"access_token":"EAAB-secret"}}"#),
         );
-        let form = post(
+        let form = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v21.0/1234567891234567/events",
             "application/x-www-form-urlencoded",
-            &format!(
+            format!(
                 "data={}&access_token=EAAB-secret",
                 url::form_urlencoded::byte_serialize(events.as_bytes()).collect::<String>()
             ),
@@ -362,10 +354,11 @@ mod tests {
         let ev1 = r#"{"event_name": "ViewContent", "event_time": 1795965962, "event_source_url": "https://pharmacy.example/rx/refill?drug=levonorgestrel", "event_id": "evt-1", "user_data": {"em": ["e9667db8610be2a912fad9671af19bff3de1f305c5eb6f906e82fb630ab8e165"], "client_ip_address": "203.0.113.7"}, "custom_data": {"content_name": "Levonorgestrel 1.5 mg tablet"}, "action_source": "website"}"#;
         let ev2 = ev1.replace("ViewContent", "Purchase");
         let data = serde_json::to_string(&[ev1, ev2.as_str()]).unwrap();
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v26.0/1234567891234567/events?access_token=EAAB-secret&appsecret_proof=51644b1c597504627c413a1452cbb1ee",
             "application/x-www-form-urlencoded",
-            &format!(
+            format!(
                 "data={}",
                 url::form_urlencoded::byte_serialize(data.as_bytes()).collect::<String>()
             ),
@@ -394,7 +387,8 @@ mod tests {
 
     #[test]
     fn capi_json_body_keeps_query_fields_and_hides_query_token() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v26.0/1234567891234567/events?access_token=EAAB-secret&test_event_code=TEST123#f",
             "application/json",
             r#"{"data":["{\"event_name\":\"Lead\"}"]}"#,
@@ -416,7 +410,8 @@ mod tests {
 
     #[test]
     fn capi_bad_body_is_an_error_not_a_panic() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v21.0/123456789/events",
             "application/json",
             "{\"data\":5}",

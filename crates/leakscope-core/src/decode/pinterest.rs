@@ -262,18 +262,7 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
-
-    fn post(url: &str, ct: &str, body: &[u8]) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
 
     fn get(url: &str) -> Vec<crate::Event> {
         Engine::new()
@@ -338,7 +327,8 @@ mod tests {
     #[test]
     fn capi_events() {
         let body = r#"{"data":[{"event_name":"lead","action_source":"web","event_time":1700000000,"event_id":"ev-9","event_source_url":"https://therapy.example/anxiety/intake","user_data":{"em":["309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd"],"ph":["a3f1c0cbd0e1d9c8e0b3f3c7a3b2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4"],"client_ip_address":"203.0.113.9","client_user_agent":"Mozilla/5.0","click_id":"dj0yJnU9Y2FuYXJ5"},"custom_data":{"lead_type":"anxiety therapy","value":"0"}},{"event_name":"page_visit","action_source":"web","event_time":1700000001,"user_data":{"em":["309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd"]}}]}"#;
-        let mut ex = post(
+        let mut ex = Exchange::post(
+            Source::new("t", 0),
             "https://api.pinterest.com/v5/ad_accounts/549755885175/events",
             "application/json",
             body.as_bytes(),
@@ -377,7 +367,8 @@ mod tests {
     #[test]
     fn md_metadata() {
         let body = r#"{"urls":{"loc":"https://www.suntrust.com/","canonical":"https://www.suntrust.com/"},"meta":{"og":"<meta property=\"og:title\" content=\"SunTrust Bank | Personal, Mortgage &amp; Small Business Banking\"><meta property=\"og:url\" content=\"https://www.suntrust.com/\">"},"aux":{"micro_s":13330},"tid":"2615943045272"}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://ct.pinterest.com/md/",
             "text/plain",
             body.as_bytes(),
@@ -400,8 +391,8 @@ mod tests {
             let engine = Engine::new();
             for url in ["https://ct.pinterest.com/v3/", "https://ct.pinterest.com/md/",
                         "https://api.pinterest.com/v5/ad_accounts/1/events"] {
-                let _ = engine.events(&post(url, "text/plain", &body));
-                let _ = engine.events(&post(url, "application/json", json.as_bytes()));
+                let _ = engine.events(&Exchange::post(Source::new("t", 0), url, "text/plain", body.clone()));
+                let _ = engine.events(&Exchange::post(Source::new("t", 0), url, "application/json", json.as_bytes()));
             }
             let _ = engine.events(&Exchange::get(Source::new("t", 0), format!("https://ct.pinterest.com/v3/?{q}")));
         }

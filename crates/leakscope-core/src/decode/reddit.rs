@@ -210,19 +210,8 @@ fn capi_account(path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
     use proptest::prelude::*;
-
-    fn post(url: &str, ct: &str, body: &str) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.as_bytes().to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
 
     const H1: &str = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
     const H2: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -283,10 +272,11 @@ mod tests {
             .append_pair("click_id", "abc.def-123")
             .finish();
         let e = &Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://alb.reddit.com/rp",
                 "application/x-www-form-urlencoded",
-                &q,
+                q.clone(),
             ))
             .unwrap()[0];
         assert_eq!(e.event, "BookTherapySession");
@@ -325,10 +315,11 @@ mod tests {
             r#"{{"data":{{"test_mode":false,"events":[{{"event_at":"2025-01-02T03:04:05Z","action_source":"WEBSITE","event_type":{{"tracking_type":"Purchase"}},"click_id":"cid-1","user":{{"email":"{H1}","ip_address":"203.0.113.9","user_agent":"Mozilla/5.0","uuid":"1700000000.abc-uuid","screen_dimensions":{{"width":1,"height":2}}}},"event_metadata":{{"currency":"USD","value_decimal":89.5,"item_count":1,"products":[{{"id":"plan-b","name":"Levonorgestrel"}}],"conversion_id":"1234567890123456789"}}}}]}}}}"#
         );
         let e = &Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://ads-api.reddit.com/api/v3/pixels/a2_canary9/conversion_events",
                 "application/json",
-                &v3,
+                v3.clone(),
             ))
             .unwrap()[0];
         assert_eq!(e.event, "Purchase");
@@ -353,7 +344,8 @@ mod tests {
 
         let v2 = r#"{"test_mode":true,"events":[{"event_type":{"tracking_type":"Custom","custom_event_name":"QuizCompleted"},"user":{"email":"jane.doe.canary@example.com"}},{"event_type":{"tracking_type":"PageVisit"}}]}"#;
         let ev = Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://ads-api.reddit.com/api/v2.0/conversions/events/t2_acct7",
                 "application/json",
                 v2,
@@ -369,7 +361,8 @@ mod tests {
     #[test]
     fn capi_without_events_is_an_error() {
         let err = Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://ads-api.reddit.com/api/v2.0/conversions/events/t2_x",
                 "application/json",
                 r#"{"events":5}"#,
@@ -382,14 +375,14 @@ mod tests {
         #[test]
         fn never_panics(q in "[ -~]{0,200}", body in "[ -~]{0,200}") {
             for url in ["https://alb.reddit.com/rp", "https://ads-api.reddit.com/api/v2.0/conversions/events/x"] {
-                let ex = post(&format!("{url}?{q}"), "application/json", &body);
+                let ex = Exchange::post(Source::new("t", 0), format!("{url}?{q}"), "application/json", body.clone());
                 let _ = Engine::new().events(&ex);
             }
         }
 
         #[test]
         fn capi_json_never_panics(j in "\\{\"events\":\\[(\\{\\}|\\{\"user\":(1|\\{\\}|\\[\\])\\}|\\{\"event_type\":(null|\"x\"|\\{\\})\\}|1)\\]\\}") {
-            let _ = Engine::new().events(&post("https://ads-api.reddit.com/api/v3/pixels/p/conversion_events", "application/json", &j));
+            let _ = Engine::new().events(&Exchange::post(Source::new("t", 0), "https://ads-api.reddit.com/api/v3/pixels/p/conversion_events", "application/json", j.clone()));
         }
     }
 }
