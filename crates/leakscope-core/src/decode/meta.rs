@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, id_value, json_str, user_datum};
+use super::{Nth, Request, flatten_json, id_value, json_str, path_segment_near, user_datum};
 use crate::model::{Event, FormField};
 use crate::params::json_or_string;
 
@@ -230,10 +230,7 @@ pub fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String
 
 /// The pixel (dataset) id: the path segment before `events`.
 fn capi_pixel_id(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let i = segs.iter().rposition(|s| *s == "events")?;
-    let id = segs.get(i.checked_sub(1)?)?;
-    (!id.is_empty()).then(|| (*id).to_owned())
+    path_segment_near(path, &["events"], Nth::Last, -1).map(str::to_owned)
 }
 
 /// A secret's replacement: says that it was there and how long it was.

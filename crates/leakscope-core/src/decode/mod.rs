@@ -311,6 +311,34 @@ pub fn click_ids_from_url(ev: &mut Event, field: &str, page_url: &str) {
     }
 }
 
+/// Which occurrence of a marker in a URL path to measure from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nth {
+    First,
+    Last,
+}
+
+/// The path segment `offset` places from the `nth` run of segments equal to
+/// `marker`, counted from the run's first segment, if it is not empty:
+/// `("/v3/123/events", &["events"], Last, -1)` → `123`. Account and pixel
+/// ids sit beside fixed words in API paths; vendors add their own rules.
+pub fn path_segment_near<'p>(
+    path: &'p str,
+    marker: &[&str],
+    nth: Nth,
+    offset: isize,
+) -> Option<&'p str> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut runs = segs.windows(marker.len().max(1)).enumerate();
+    let is_marker = |(_, w): &(usize, &[&str])| *w == marker;
+    let (i, _) = match nth {
+        Nth::First => runs.find(is_marker),
+        Nth::Last => runs.rfind(is_marker),
+    }?;
+    let seg = *segs.get(i.checked_add_signed(offset)?)?;
+    (!seg.is_empty()).then_some(seg)
+}
+
 /// A JSON value as a display string (strings unquoted).
 pub fn json_str(v: &serde_json::Value) -> Option<String> {
     match v {
@@ -413,6 +441,30 @@ mod tests {
         );
         assert_eq!(hash_shape("john@example.com"), None);
         assert_eq!(hash_shape("16505551212"), None);
+    }
+
+    #[test]
+    fn path_segments_near_a_marker() {
+        let near = path_segment_near;
+        assert_eq!(
+            near("/v19.0/123/events", &["events"], Nth::Last, -1),
+            Some("123")
+        );
+        assert_eq!(near("/v3/events", &["events"], Nth::Last, -1), Some("v3"));
+        assert_eq!(near("/events", &["events"], Nth::Last, -1), None);
+        assert_eq!(near("/a//events", &["events"], Nth::Last, -1), None);
+        let pins = "/v5/ad_accounts/549/events";
+        assert_eq!(near(pins, &["ad_accounts"], Nth::First, 1), Some("549"));
+        let v2 = "/api/v2.0/conversions/events/t2_acct";
+        assert_eq!(
+            near(v2, &["conversions", "events"], Nth::First, 2),
+            Some("t2_acct")
+        );
+        assert_eq!(near(v2, &["conversions", "pixels"], Nth::First, 2), None);
+        // First and last differ only when the marker repeats.
+        let twice = "/x/events/y/events";
+        assert_eq!(near(twice, &["events"], Nth::First, -1), Some("x"));
+        assert_eq!(near(twice, &["events"], Nth::Last, -1), Some("y"));
     }
 
     #[test]

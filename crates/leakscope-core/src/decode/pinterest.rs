@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, id_value, json_path, json_str, user_datum};
+use super::{
+    Nth, Request, flatten_json, id_value, json_path, json_str, path_segment_near, user_datum,
+};
 use crate::model::Event;
 use crate::params::json_or_string;
 
@@ -206,13 +208,11 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
     Ok(())
 }
 
-/// `/v5/ad_accounts/{id}/events` → `{id}`.
+/// `/v5/ad_accounts/{id}/events` → `{id}` (not `events` when the id is missing).
 fn ad_account_id(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let i = segs.iter().position(|s| *s == "ad_accounts")?;
-    segs.get(i + 1)
-        .filter(|s| !s.is_empty() && **s != "events")
-        .map(|s| (*s).to_owned())
+    path_segment_near(path, &["ad_accounts"], Nth::First, 1)
+        .filter(|s| *s != "events")
+        .map(str::to_owned)
 }
 
 /// `/md/`: the tag's page-metadata report (URL, canonical, Open Graph HTML).

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, id_value, json_str, user_datum};
+use super::{Nth, Request, flatten_json, id_value, json_str, path_segment_near, user_datum};
 use crate::model::Event;
 use crate::params::json_or_string;
 
@@ -192,19 +192,12 @@ fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
 /// The pixel or ad account id: the segment before `conversion_events`, or after
 /// `conversions/events`.
 fn capi_account(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if let Some(i) = segs.iter().position(|s| *s == "conversion_events") {
-        return segs
-            .get(i.checked_sub(1)?)
-            .filter(|s| !s.is_empty())
-            .map(|s| (*s).to_owned());
+    // A v3 path is read as v3 only, even when its pixel segment is empty.
+    let near = |marker: &[&str], offset| path_segment_near(path, marker, Nth::First, offset);
+    if path.split('/').any(|s| s == "conversion_events") {
+        return near(&["conversion_events"], -1).map(str::to_owned);
     }
-    let i = segs
-        .windows(2)
-        .position(|w| w == ["conversions", "events"])?;
-    segs.get(i + 2)
-        .filter(|s| !s.is_empty())
-        .map(|s| (*s).to_owned())
+    near(&["conversions", "events"], 2).map(str::to_owned)
 }
 
 #[cfg(test)]

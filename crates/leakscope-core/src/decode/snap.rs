@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, hash_shape, id_value, json_str, user_datum};
+use super::{
+    Nth, Request, flatten_json, hash_shape, id_value, json_str, path_segment_near, user_datum,
+};
 use crate::model::{Event, HashAlgo, HashEncoding, UserDatum};
 
 /// Classic user-data params → normalised key. All SHA-256 of lowercased values.
@@ -296,12 +298,12 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
     Ok(())
 }
 
-/// `/v3/{pixel}/events` → `{pixel}`.
+/// `/v3/{pixel}/events` → `{pixel}`; a bare `/v3/events` has none (a
+/// segment starting with `v` is the API version, never a pixel id).
 fn capi_pixel(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let i = segs.iter().rposition(|s| *s == "events")?;
-    let id = segs.get(i.checked_sub(1)?)?;
-    (!id.is_empty() && !id.starts_with('v')).then(|| (*id).to_owned())
+    path_segment_near(path, &["events"], Nth::Last, -1)
+        .filter(|id| !id.starts_with('v'))
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
