@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Request, flatten_json, id_value, json_str, user_datum};
+use super::{Request, flatten_json, id_value, json_field_values, json_str, user_datum};
 use crate::body::BodyFormat;
 use crate::model::{Event, FormField, UserDatum};
 use crate::params::{Params, percent_decode};
@@ -269,18 +269,8 @@ fn mp_user_data(v: &Value, field: &str, out: &mut Vec<UserDatum>) {
                     "country" => "country",
                     other => other,
                 };
-                let values: Vec<(String, &Value)> = match x {
-                    Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(j, y)| (format!("{f}[{j}]"), y))
-                        .collect(),
-                    other => vec![(f, other)],
-                };
-                for (f, y) in values {
-                    if let Some(s) = json_str(y).filter(|s| !s.is_empty()) {
-                        out.push(user_datum(key, &f, &s));
-                    }
+                for (f, s) in json_field_values(&f, x) {
+                    out.push(user_datum(key, &f, &s));
                 }
             }
         }

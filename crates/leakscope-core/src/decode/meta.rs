@@ -4,7 +4,10 @@
 
 use serde_json::Value;
 
-use super::{Nth, Request, flatten_json, id_value, json_str, path_segment_near, user_datum};
+use super::{
+    Nth, Request, flatten_json, id_value, json_str, json_user_fields, path_segment_near,
+    plain_datum, user_datum,
+};
 use crate::model::{Event, FormField};
 use crate::params::json_or_string;
 
@@ -194,30 +197,15 @@ pub fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String
             }
         }
         if let Some(Value::Object(ud)) = e.get("user_data") {
-            for (k, v) in ud {
-                let values: Vec<(String, &Value)> = match v {
-                    Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(j, x)| (format!("data[{i}].user_data.{k}[{j}]"), x))
-                        .collect(),
-                    other => vec![(format!("data[{i}].user_data.{k}"), other)],
-                };
-                for (field, x) in values {
-                    let Some(s) = json_str(x).filter(|s| !s.is_empty()) else {
-                        continue;
-                    };
-                    let mut d = user_datum(k, &field, &s);
-                    if CAPI_PLAIN_KEYS.contains(&k.as_str()) {
-                        d.hashed = false;
-                        d.algorithm = None;
-                        d.encoding = None;
-                    }
-                    if k == "fbp" || k == "fbc" {
-                        ev.ids.push(id_value(k, &field, &s));
-                    }
-                    ev.user_data.push(d);
+            for (k, field, s) in json_user_fields(&format!("data[{i}].user_data"), ud) {
+                if k == "fbp" || k == "fbc" {
+                    ev.ids.push(id_value(k, &field, &s));
                 }
+                ev.user_data.push(if CAPI_PLAIN_KEYS.contains(&k) {
+                    plain_datum(k, &field, &s)
+                } else {
+                    user_datum(k, &field, &s)
+                });
             }
         }
         let mut raw = top.clone();

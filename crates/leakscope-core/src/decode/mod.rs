@@ -222,6 +222,50 @@ pub fn user_datum(key: &str, field: &str, value: &str) -> UserDatum {
     }
 }
 
+/// A user-data field sent in clear by design (IP address, user agent): never
+/// taken for a hash by accident of shape.
+pub fn plain_datum(key: &str, field: &str, value: &str) -> UserDatum {
+    UserDatum {
+        hashed: false,
+        algorithm: None,
+        encoding: None,
+        ..user_datum(key, field, value)
+    }
+}
+
+/// The values of one JSON field as `(field, text)`: a scalar once, an
+/// array's elements as `field[j]`. Nulls and empty strings are skipped.
+pub fn json_field_values(field: &str, v: &serde_json::Value) -> Vec<(String, String)> {
+    let values: Vec<(String, &serde_json::Value)> = match v {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(j, x)| (format!("{field}[{j}]"), x))
+            .collect(),
+        other => vec![(field.to_owned(), other)],
+    };
+    values
+        .into_iter()
+        .filter_map(|(f, x)| Some((f, json_str(x).filter(|s| !s.is_empty())?)))
+        .collect()
+}
+
+/// Every value of a JSON object of user fields (CAPI `user_data`) as
+/// `(key, field, text)`, fields `{prefix}.{key}` with arrays expanded as by
+/// [`json_field_values`]. What each key means is the vendor's to say.
+pub fn json_user_fields<'o>(
+    prefix: &str,
+    obj: &'o serde_json::Map<String, serde_json::Value>,
+) -> Vec<(&'o str, String, String)> {
+    obj.iter()
+        .flat_map(|(k, v)| {
+            json_field_values(&format!("{prefix}.{k}"), v)
+                .into_iter()
+                .map(move |(field, s)| (k.as_str(), field, s))
+        })
+        .collect()
+}
+
 pub fn id_value(kind: &str, field: &str, value: &str) -> IdValue {
     IdValue {
         kind: kind.to_owned(),
@@ -465,6 +509,31 @@ mod tests {
         let twice = "/x/events/y/events";
         assert_eq!(near(twice, &["events"], Nth::First, -1), Some("x"));
         assert_eq!(near(twice, &["events"], Nth::Last, -1), Some("y"));
+    }
+
+    #[test]
+    fn user_fields_expand_arrays_and_skip_empties() {
+        let sha = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
+        let ud = serde_json::json!({"em": [sha, "", null], "ph": "", "client_ip_address": sha});
+        let serde_json::Value::Object(ud) = ud else {
+            unreachable!()
+        };
+        let got = json_user_fields("data[0].user_data", &ud);
+        let want = [
+            ("em", "data[0].user_data.em[0]"),
+            ("client_ip_address", "data[0].user_data.client_ip_address"),
+        ];
+        assert_eq!(got.len(), want.len());
+        for ((k, field, v), (wk, wf)) in got.iter().zip(want) {
+            assert_eq!((*k, field.as_str(), v.as_str()), (wk, wf, sha));
+        }
+        // A plain field keeps its value but is never called a hash.
+        let d = plain_datum("client_ip_address", "ip", sha);
+        assert_eq!(
+            (d.value.as_str(), d.hashed, d.algorithm),
+            (sha, false, None)
+        );
+        assert!(user_datum("em", "em", sha).hashed);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    Nth, Request, flatten_json, id_value, json_path, json_str, path_segment_near, user_datum,
+    Nth, Request, flatten_json, id_value, json_path, json_str, json_user_fields, path_segment_near,
+    plain_datum, user_datum,
 };
 use crate::model::Event;
 use crate::params::json_or_string;
@@ -99,8 +100,8 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     // Partner data: JSON `pd={"em":…}` or bracketed `pd[em]=…`.
     let mut pd: Vec<(String, String, String)> = Vec::new();
     if let Some(Value::Object(m)) = p.get_nonempty("pd").map(json_or_string) {
-        for (k, v) in m {
-            push_values(&mut pd, &format!("pd.{k}"), &k, &v);
+        for (k, field, v) in json_user_fields("pd", &m) {
+            pd.push((k.to_owned(), field, v));
         }
     }
     for (k, v) in p.bracketed("pd") {
@@ -133,32 +134,12 @@ fn nonempty(v: Option<&Value>) -> Option<String> {
     v.and_then(json_str).filter(|s| !s.is_empty())
 }
 
-/// Scalar or array values of one key, as `(key, field, value)`.
-fn push_values(out: &mut Vec<(String, String, String)>, field: &str, key: &str, v: &Value) {
-    match v {
-        Value::Array(a) => {
-            for (j, x) in a.iter().enumerate() {
-                if let Some(s) = nonempty(Some(x)) {
-                    out.push((key.to_owned(), format!("{field}[{j}]"), s));
-                }
-            }
-        }
-        other => {
-            if let Some(s) = nonempty(Some(other)) {
-                out.push((key.to_owned(), field.to_owned(), s));
-            }
-        }
-    }
-}
-
 fn datum(key: &str, field: &str, value: &str) -> crate::model::UserDatum {
-    let mut d = user_datum(key, field, value);
     if PLAIN_KEYS.contains(&key) {
-        d.hashed = false;
-        d.algorithm = None;
-        d.encoding = None;
+        plain_datum(key, field, value)
+    } else {
+        user_datum(key, field, value)
     }
-    d
 }
 
 /// Conversions API: `{"data":[{event_name, user_data, custom_data…}]}`.
@@ -188,15 +169,11 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
             }
         }
         if let Some(Value::Object(ud)) = e.get("user_data") {
-            let mut vals = Vec::new();
-            for (k, v) in ud {
-                push_values(&mut vals, &format!("data[{i}].user_data.{k}"), k, v);
-            }
-            for (k, field, v) in vals {
+            for (k, field, v) in json_user_fields(&format!("data[{i}].user_data"), ud) {
                 if let Some((_, kind)) = ID_KEYS.iter().find(|(n, _)| *n == k) {
                     ev.ids.push(id_value(kind, &field, &v));
                 } else {
-                    ev.user_data.push(datum(&k, &field, &v));
+                    ev.user_data.push(datum(k, &field, &v));
                 }
             }
         }

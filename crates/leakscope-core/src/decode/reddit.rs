@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use super::{Nth, Request, flatten_json, id_value, json_str, path_segment_near, user_datum};
+use super::{
+    Nth, Request, flatten_json, id_value, json_str, path_segment_near, plain_datum, user_datum,
+};
 use crate::model::Event;
 use crate::params::json_or_string;
 
@@ -160,13 +162,12 @@ fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
                 let field = format!("events[{i}].user.{k}");
                 if let Some((_, key)) = CAPI_USER_KEYS.iter().find(|(n, _)| n == k) {
                     if let Some(s) = json_str(v).filter(|s| !s.is_empty()) {
-                        let mut d = user_datum(key, &field, &s);
-                        if matches!(*key, "client_ip_address" | "client_user_agent") {
-                            d.hashed = false;
-                            d.algorithm = None;
-                            d.encoding = None;
-                        }
-                        ev.user_data.push(d);
+                        ev.user_data.push(match *key {
+                            "client_ip_address" | "client_user_agent" => {
+                                plain_datum(key, &field, &s)
+                            }
+                            _ => user_datum(key, &field, &s),
+                        });
                     }
                 } else if k == "uuid" {
                     if let Some(s) = json_str(v).filter(|s| !s.is_empty()) {

@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    Nth, Request, flatten_json, hash_shape, id_value, json_str, path_segment_near, user_datum,
+    Nth, Request, flatten_json, hash_shape, id_value, json_str, json_user_fields,
+    path_segment_near, plain_datum, user_datum,
 };
 use crate::model::{Event, HashAlgo, HashEncoding, UserDatum};
 
@@ -246,32 +247,12 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
             }
         }
         if let Some(Value::Object(ud)) = e.get("user_data") {
-            for (k, v) in ud {
-                let vals: Vec<(String, &Value)> = match v {
-                    Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(j, x)| (format!("{}[{j}]", at(&format!("user_data.{k}"))), x))
-                        .collect(),
-                    other => vec![(at(&format!("user_data.{k}")), other)],
-                };
-                for (field, x) in vals {
-                    let Some(val) = json_str(x).filter(|s| !s.is_empty()) else {
-                        continue;
-                    };
-                    match k.as_str() {
-                        "sc_click_id" => ev.ids.push(id_value("sc_click_id", &field, &val)),
-                        "sc_cookie1" => ev.ids.push(id_value("scid", &field, &val)),
-                        _ => {
-                            let mut d = snap_datum(k, &field, &val);
-                            if CAPI_PLAIN.contains(&k.as_str()) {
-                                d.hashed = false;
-                                d.algorithm = None;
-                                d.encoding = None;
-                            }
-                            ev.user_data.push(d);
-                        }
-                    }
+            for (k, field, val) in json_user_fields(&at("user_data"), ud) {
+                match k {
+                    "sc_click_id" => ev.ids.push(id_value("sc_click_id", &field, &val)),
+                    "sc_cookie1" => ev.ids.push(id_value("scid", &field, &val)),
+                    _ if CAPI_PLAIN.contains(&k) => ev.user_data.push(plain_datum(k, &field, &val)),
+                    _ => ev.user_data.push(snap_datum(k, &field, &val)),
                 }
             }
         }

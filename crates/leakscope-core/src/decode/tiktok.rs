@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{Request, SECRET_QUERY_KEYS, flatten_json, id_value, json_path, json_str, user_datum};
+use super::{
+    Request, SECRET_QUERY_KEYS, flatten_json, id_value, json_field_values, json_path, json_str,
+    plain_datum, user_datum,
+};
 use crate::model::Event;
 use crate::params::{json_or_string, percent_decode};
 
@@ -256,23 +259,12 @@ fn tiktok_event(
             if !server && key == "client_user_agent" {
                 continue;
             }
-            let values: Vec<(String, &Value)> = match v {
-                Value::Array(a) => a
-                    .iter()
-                    .enumerate()
-                    .map(|(j, x)| (format!("{base}[{j}]"), x))
-                    .collect(),
-                other => vec![(base, other)],
-            };
-            for (field, x) in values {
-                let Some(s) = nonempty(Some(x)) else { continue };
-                let mut d = user_datum(key, &field, &s);
-                if PLAIN_KEYS.contains(&key) {
-                    d.hashed = false;
-                    d.algorithm = None;
-                    d.encoding = None;
-                }
-                ev.user_data.push(d);
+            for (field, s) in json_field_values(&base, v) {
+                ev.user_data.push(if PLAIN_KEYS.contains(&key) {
+                    plain_datum(key, &field, &s)
+                } else {
+                    user_datum(key, &field, &s)
+                });
             }
         }
     }
@@ -284,11 +276,8 @@ fn tiktok_event(
                 } else {
                     "client_user_agent"
                 };
-                let mut d = user_datum(key, &path_of(prefix, &format!("context.{k}")), &s);
-                d.hashed = false;
-                d.algorithm = None;
-                d.encoding = None;
-                ev.user_data.push(d);
+                let field = path_of(prefix, &format!("context.{k}"));
+                ev.user_data.push(plain_datum(key, &field, &s));
             }
         }
     }
