@@ -392,6 +392,11 @@ pub fn json_str(v: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// A JSON value as a display string, unless absent, null or empty.
+pub fn json_nonempty(v: Option<&serde_json::Value>) -> Option<String> {
+    v.and_then(json_str).filter(|s| !s.is_empty())
+}
+
 /// Follows a `.`-separated path of object keys.
 pub fn json_path<'v>(v: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
     path.split('.').try_fold(v, |cur, k| cur.get(k))

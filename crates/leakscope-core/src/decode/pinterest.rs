@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    Nth, Request, flatten_json, id_value, json_path, json_str, json_user_fields, path_segment_near,
-    plain_datum, user_datum,
+    Nth, Request, flatten_json, id_value, json_nonempty, json_path, json_user_fields,
+    path_segment_near, plain_datum, user_datum,
 };
 use crate::model::Event;
 use crate::params::json_or_string;
@@ -80,8 +80,8 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     ev.account_id = p.get_nonempty("tid").map(str::to_owned);
 
     if let Some(ad) = p.get_nonempty("ad").map(json_or_string) {
-        ev.page_url = nonempty(ad.get("loc"));
-        ev.referrer = nonempty(ad.get("ref"));
+        ev.page_url = json_nonempty(ad.get("loc"));
+        ev.referrer = json_nonempty(ad.get("ref"));
     }
     for (group, field) in [("ed", "ed"), ("ov", "ov")] {
         if let Some(Value::Object(m)) = p.get_nonempty(group).map(json_or_string) {
@@ -130,10 +130,6 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     Ok(())
 }
 
-fn nonempty(v: Option<&Value>) -> Option<String> {
-    v.and_then(json_str).filter(|s| !s.is_empty())
-}
-
 fn datum(key: &str, field: &str, value: &str) -> crate::model::UserDatum {
     if PLAIN_KEYS.contains(&key) {
         plain_datum(key, field, value)
@@ -156,13 +152,13 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
         flatten_json(k, v, &mut top_raw);
     }
     for (i, e) in events.iter().enumerate() {
-        let name = nonempty(e.get("event_name")).unwrap_or_else(|| "(no event_name)".into());
+        let name = json_nonempty(e.get("event_name")).unwrap_or_else(|| "(no event_name)".into());
         let mut ev = req.event(name, "json");
         ev.server_side = true;
         ev.account_id = account
             .clone()
-            .or_else(|| nonempty(top.get("ad_account_id")));
-        ev.page_url = nonempty(e.get("event_source_url"));
+            .or_else(|| json_nonempty(top.get("ad_account_id")));
+        ev.page_url = json_nonempty(e.get("event_source_url"));
         if let Some(Value::Object(cd)) = e.get("custom_data") {
             for (k, v) in cd {
                 ev.custom_data.insert(k.clone(), v.clone());
@@ -198,9 +194,9 @@ fn decode_md(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(),
         return Err("Pinterest /md/ body is not a JSON object".into());
     }
     let mut ev = req.event("metadata", "json");
-    ev.account_id = nonempty(body.get("tid"));
-    ev.page_url = nonempty(json_path(&body, "urls.loc"));
-    if let Some(og) = nonempty(json_path(&body, "meta.og")) {
+    ev.account_id = json_nonempty(body.get("tid"));
+    ev.page_url = json_nonempty(json_path(&body, "urls.loc"));
+    if let Some(og) = json_nonempty(json_path(&body, "meta.og")) {
         ev.page_title = meta_content(&og, "og:title");
     }
     if let Some(Value::Object(meta)) = body.get("meta") {

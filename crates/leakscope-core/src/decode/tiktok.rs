@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    Request, SECRET_QUERY_KEYS, flatten_json, id_value, json_field_values, json_path, json_str,
-    plain_datum, user_datum,
+    Request, SECRET_QUERY_KEYS, flatten_json, id_value, json_field_values, json_nonempty,
+    json_path, json_str, plain_datum, user_datum,
 };
 use crate::model::Event;
 use crate::params::{json_or_string, percent_decode};
@@ -197,10 +197,6 @@ fn path_of(prefix: &str, rest: &str) -> String {
     }
 }
 
-fn nonempty(v: Option<&Value>) -> Option<String> {
-    v.and_then(json_str).filter(|s| !s.is_empty())
-}
-
 /// One TikTok event object (pixel or Events API, any version) → `Event`.
 /// `server` says the object came from a server: there `ip`/`user_agent` are
 /// the end user's, forwarded, and count as user data.
@@ -213,27 +209,27 @@ fn tiktok_event(
     server: bool,
 ) -> Event {
     let name = if is_act {
-        nonempty(e.get("action")).or_else(|| nonempty(e.get("event")))
+        json_nonempty(e.get("action")).or_else(|| json_nonempty(e.get("event")))
     } else {
-        nonempty(e.get("event")).or_else(|| nonempty(e.get("action")))
+        json_nonempty(e.get("event")).or_else(|| json_nonempty(e.get("action")))
     }
     .unwrap_or_else(|| "(no event)".into());
     let mut ev = req.event(name, format);
 
-    ev.account_id = nonempty(json_path(e, "context.pixel.code"))
+    ev.account_id = json_nonempty(json_path(e, "context.pixel.code"))
         .or_else(|| {
-            nonempty(json_path(e, "context.pixel.codes"))
+            json_nonempty(json_path(e, "context.pixel.codes"))
                 .and_then(|c| c.split('|').next().map(str::to_owned))
                 .filter(|s| !s.is_empty())
         })
-        .or_else(|| nonempty(e.get("pixel_code")));
+        .or_else(|| json_nonempty(e.get("pixel_code")));
 
     let page = e.get("page").or_else(|| json_path(e, "context.page"));
     ev.page_url = page
-        .and_then(|p| nonempty(p.get("url")))
+        .and_then(|p| json_nonempty(p.get("url")))
         .map(|u| undouble(&u));
     ev.referrer = page
-        .and_then(|p| nonempty(p.get("referrer")))
+        .and_then(|p| json_nonempty(p.get("referrer")))
         .map(|u| undouble(&u));
 
     for (user_path, user) in [
@@ -246,7 +242,7 @@ fn tiktok_event(
         for (k, v) in user {
             let base = path_of(prefix, &format!("{user_path}.{k}"));
             if let Some((_, kind)) = USER_ID_KEYS.iter().find(|(n, _)| n == k) {
-                if let Some(s) = nonempty(Some(v)) {
+                if let Some(s) = json_nonempty(Some(v)) {
                     ev.ids.push(id_value(kind, &base, &s));
                 }
                 continue;
@@ -270,7 +266,7 @@ fn tiktok_event(
     }
     if server {
         for k in ["ip", "user_agent"] {
-            if let Some(s) = nonempty(json_path(e, &format!("context.{k}"))) {
+            if let Some(s) = json_nonempty(json_path(e, &format!("context.{k}"))) {
                 let key = if k == "ip" {
                     "client_ip_address"
                 } else {
@@ -281,20 +277,20 @@ fn tiktok_event(
             }
         }
     }
-    if let Some(s) = nonempty(json_path(e, "context.ad.callback")) {
+    if let Some(s) = json_nonempty(json_path(e, "context.ad.callback")) {
         ev.ids.push(id_value(
             "ttclid",
             &path_of(prefix, "context.ad.callback"),
             &s,
         ));
     }
-    if let Some(s) = nonempty(json_path(e, "context.csid")) {
+    if let Some(s) = json_nonempty(json_path(e, "context.csid")) {
         ev.ids
             .push(id_value("ttcsid", &path_of(prefix, "context.csid"), &s));
     }
     if let Some(Value::Array(sessions)) = json_path(e, "context.sessions") {
         for (j, s) in sessions.iter().enumerate() {
-            if let Some(csid) = nonempty(s.get("csid"))
+            if let Some(csid) = json_nonempty(s.get("csid"))
                 && !ev.ids.iter().any(|i| i.kind == "ttcsid" && i.value == csid)
             {
                 ev.ids.push(id_value(
@@ -317,8 +313,8 @@ fn tiktok_event(
         .and_then(|a| a.get("trigger_element"))
         .filter(|t| t.is_object())
     {
-        ev.ui.button_text = nonempty(te.get("inner_text")).map(|s| s.trim().to_owned());
-        ev.ui.destination = nonempty(json_path(te, "attributes.href"));
+        ev.ui.button_text = json_nonempty(te.get("inner_text")).map(|s| s.trim().to_owned());
+        ev.ui.destination = json_nonempty(json_path(te, "attributes.href"));
         ev.ui.element = Some(te.clone());
     }
     ev.page_title = auto
@@ -327,8 +323,8 @@ fn tiktok_event(
             Value::String(s) => json_or_string(s),
             other => other.clone(),
         })
-        .and_then(|m| nonempty(m.get("title")))
-        .or_else(|| page.and_then(|p| nonempty(p.get("title"))));
+        .and_then(|m| json_nonempty(m.get("title")))
+        .or_else(|| page.and_then(|p| json_nonempty(p.get("title"))));
     ev
 }
 
