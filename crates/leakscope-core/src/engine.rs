@@ -388,7 +388,7 @@ mod tests {
 
     #[test]
     fn first_party_proxies_are_recognised_by_shape() {
-        use crate::model::{RequestBody, Source};
+        use crate::model::Source;
         let engine = Engine::new();
         let page = "https://www.clinic.example/book?reason=ivf";
         // A site-hosted pixel endpoint (Stape / CAPI gateway style).
@@ -415,16 +415,12 @@ mod tests {
         let e = &engine.events(&ex).unwrap()[0];
         assert_eq!((e.vendor, e.party), (Vendor::Ga4, Party::FirstPartyProxy));
         // Meta's Conversions API Gateway on the site's domain.
-        let mut ex = Exchange::get(
+        let ex = Exchange::post(
             Source::new("t", 2),
             "https://capig.clinic.example/capi/1234567890123456/events",
+            "application/json",
+            br#"{"data":[{"event_name":"Lead","event_time":1,"action_source":"website","event_source_url":"https://www.clinic.example/book","user_data":{}}],"accessKey":"k-secret"}"#,
         );
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: br#"{"data":[{"event_name":"Lead","event_time":1,"action_source":"website","event_source_url":"https://www.clinic.example/book","user_data":{}}],"accessKey":"k-secret"}"#.to_vec(),
-            content_type: Some("application/json".into()),
-            params: vec![],
-        });
         let e = &engine.events(&ex).unwrap()[0];
         assert_eq!(
             (e.vendor, e.party),

@@ -115,6 +115,26 @@ impl Exchange {
         }
     }
 
+    /// A POST of `body` to `url` (JSONL ingest, fixtures). An empty
+    /// `content_type` means none was captured: the body's format is then
+    /// sniffed and a `Content-Type` header, if one is added, still applies.
+    pub fn post(
+        source: Source,
+        url: impl Into<String>,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> Self {
+        Exchange {
+            method: "POST".into(),
+            body: Some(RequestBody {
+                bytes: body.into(),
+                content_type: (!content_type.is_empty()).then(|| content_type.to_owned()),
+                params: Vec::new(),
+            }),
+            ..Exchange::get(source, url)
+        }
+    }
+
     /// First request header with this name, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.request_headers
@@ -434,4 +454,33 @@ pub struct Event {
     /// Every field as decoded, in wire order, nothing dropped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub raw: Vec<RawField>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_keeps_the_body_and_reads_an_empty_content_type_as_none() {
+        let ex = Exchange::post(
+            Source::new("t", 0),
+            "https://collector.example/e",
+            "application/json",
+            r#"{"email":"jane.doe.canary@example.com"}"#,
+        );
+        assert_eq!(ex.method, "POST");
+        assert_eq!(ex.content_type(), Some("application/json"));
+        let body = ex.body.as_ref().map(|b| b.bytes.as_slice());
+        assert_eq!(
+            body,
+            Some(&br#"{"email":"jane.doe.canary@example.com"}"#[..])
+        );
+
+        // JSONL records with no mime: the Content-Type header still applies.
+        let mut ex = Exchange::post(Source::new("t", 1), "https://c.example/", "", vec![1u8]);
+        assert_eq!(ex.content_type(), None);
+        ex.request_headers
+            .push(Header::new("Content-Type", "text/plain"));
+        assert_eq!(ex.content_type(), Some("text/plain"));
+    }
 }

@@ -9,9 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use leakscope_core::{
-    Engine, Event, Exchange, HashAlgo, HashEncoding, Header, RequestBody, Source, Vendor,
-};
+use leakscope_core::{Engine, Event, Exchange, HashAlgo, HashEncoding, Header, Source, Vendor};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -103,7 +101,14 @@ fn capture() -> Option<Vec<Value>> {
 /// headers object, body text, mime).
 fn exchange(rec: &Value, entry: u64) -> Exchange {
     let s = |k: &str| rec.get(k).and_then(Value::as_str).map(str::to_owned);
-    let mut ex = Exchange::get(Source::new("capi_sdk.jsonl", entry), s("url").expect("url"));
+    // An empty mime leaves the body without a content type: the request's
+    // `Content-Type` header then speaks for it.
+    let mut ex = Exchange::post(
+        Source::new("capi_sdk.jsonl", entry),
+        s("url").expect("url"),
+        &s("mime").unwrap_or_default(),
+        s("body").unwrap_or_default(),
+    );
     ex.method = s("method").expect("method");
     if let Some(Value::Object(h)) = rec.get("headers") {
         ex.request_headers = h
@@ -111,14 +116,6 @@ fn exchange(rec: &Value, entry: u64) -> Exchange {
             .map(|(k, v)| Header::new(k.clone(), v.as_str().unwrap_or_default()))
             .collect();
     }
-    let content_type = s("mime")
-        .filter(|m| !m.is_empty())
-        .or_else(|| ex.header("content-type").map(str::to_owned));
-    ex.body = Some(RequestBody {
-        bytes: s("body").unwrap_or_default().into_bytes(),
-        content_type,
-        params: vec![],
-    });
     ex
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use leakscope_core::{Engine, Exchange, RequestBody, Source, Vendor};
+use leakscope_core::{Engine, Exchange, Source, Vendor};
 
 fn corpus(rel: &str) -> PathBuf {
     PathBuf::from(concat!(
@@ -69,13 +69,13 @@ fn every_real_pixel_post_decodes() {
     for (i, line) in text.lines().enumerate() {
         let v: serde_json::Value = serde_json::from_str(line).expect("valid jsonl");
         let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
-        let mut ex = Exchange::get(Source::new("meta_pixel_posts.jsonl", i as u64), s("url"));
+        let mut ex = Exchange::post(
+            Source::new("meta_pixel_posts.jsonl", i as u64),
+            s("url"),
+            &s("mime"),
+            s("body"),
+        );
         ex.method = s("method");
-        ex.body = Some(RequestBody {
-            bytes: s("body").into_bytes(),
-            content_type: Some(s("mime")),
-            params: vec![],
-        });
         let events = engine
             .events(&ex)
             .unwrap_or_else(|e| panic!("line {i}: {e}"));

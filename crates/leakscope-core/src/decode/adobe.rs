@@ -312,7 +312,7 @@ fn decode_web_sdk(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String>
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-    use crate::model::{Exchange, Party, RequestBody, Source, Vendor};
+    use crate::model::{Exchange, Party, Source, Vendor};
     use proptest::prelude::*;
 
     fn get(url: &str) -> crate::model::Event {
@@ -321,17 +321,6 @@ mod tests {
         let mut ev = Engine::new().events(&ex).unwrap();
         assert_eq!(ev.len(), 1, "{url}");
         ev.remove(0)
-    }
-
-    fn post(url: &str, ct: &str, body: &str) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.as_bytes().to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
     }
 
     #[test]
@@ -410,7 +399,8 @@ mod tests {
     #[test]
     fn real_long_hit_posted_as_form() {
         // healthy.arkansas.gov capture: CDC widget hit (trimmed), moved into a POST body.
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://cdc.112.2o7.net/b/ss/cdcsynd/1/H.21/6183edb0-fdd2-ece1-7f6e-c75bef21d5c4",
             "application/x-www-form-urlencoded",
             "AQB=1&pe=lnk_o&pev2=widget-loaded&c33=widget-loaded&pageName=cdcMaps&c3=www.cdc.gov&c27=Widget%20Framework&server=www.cdc.gov&reportsuite=cdcsynd&c47=https%3A%2F%2Fwww.cdc.gov%2Fcoronavirus%2F2019-ncov%2Fmap-cases-us.json&AQE=1",
@@ -426,7 +416,8 @@ mod tests {
     #[test]
     fn web_sdk_interact_one_event_per_element() {
         let body = r#"{"events":[{"xdm":{"eventType":"web.webpagedetails.pageViews","web":{"webPageDetails":{"URL":"https://clinic.example/oncology/chemo","name":"Chemotherapy | Clinic"},"webReferrer":{"URL":"https://search.example/?q=chemo"}},"identityMap":{"ECID":[{"id":"12345678901234567890123456789012345678","authenticatedState":"ambiguous"}],"Email":[{"id":"jane.doe.canary@example.com"}]},"timestamp":"2025-01-01T00:00:00Z","_clinic":{"condition":"breast cancer"}},"data":{"__adobe":{"analytics":{"eVar7":"chemo"}}}},{"xdm":{"eventType":"web.webinteraction.linkClicks","web":{"webInteraction":{"name":"Book a consultation","URL":"https://clinic.example/book","type":"other"}}}}],"meta":{"state":{"domain":"clinic.example"}}}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://edge.adobedc.net/ee/or2/v1/interact?configId=0a1b2c3d-0000-4000-8000-123456789abc&requestId=r1",
             "text/plain;charset=UTF-8",
             body,
@@ -467,7 +458,8 @@ mod tests {
 
     #[test]
     fn web_sdk_on_a_cname_is_recognised() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://edge.clinic.example/ee/v1/collect?configId=abc",
             "text/plain",
             r#"{"events":[{"xdm":{"eventType":"web.webpagedetails.pageViews"}}]}"#,
@@ -488,7 +480,7 @@ mod tests {
         #[test]
         fn never_panics(path in "[a-zA-Z0-9,./%-]{0,40}", q in "[ -~]{0,200}", body in "[ -~]{0,200}") {
             for url in [format!("https://m.example/b/ss/{path}?{q}"), format!("https://edge.adobedc.net/ee/{path}?{q}")] {
-                let _ = Engine::new().events(&post(&url, "application/x-www-form-urlencoded", &body));
+                let _ = Engine::new().events(&Exchange::post(Source::new("t", 0), url.clone(), "application/x-www-form-urlencoded", body.clone()));
             }
         }
 

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Request, flatten_json, id_value, json_str, user_datum};
+use super::{Request, flatten_json, id_value, json_field_values, json_str, user_datum};
 use crate::body::BodyFormat;
 use crate::model::{Event, FormField, UserDatum};
 use crate::params::{Params, percent_decode};
@@ -269,18 +269,8 @@ fn mp_user_data(v: &Value, field: &str, out: &mut Vec<UserDatum>) {
                     "country" => "country",
                     other => other,
                 };
-                let values: Vec<(String, &Value)> = match x {
-                    Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(j, y)| (format!("{f}[{j}]"), y))
-                        .collect(),
-                    other => vec![(f, other)],
-                };
-                for (f, y) in values {
-                    if let Some(s) = json_str(y).filter(|s| !s.is_empty()) {
-                        out.push(user_datum(key, &f, &s));
-                    }
+                for (f, s) in json_field_values(&f, x) {
+                    out.push(user_datum(key, &f, &s));
                 }
             }
         }
@@ -751,7 +741,7 @@ mod tests {
     use serde_json::json;
 
     use crate::Engine;
-    use crate::model::{Event, Exchange, HashAlgo, HashEncoding, RequestBody, Source, Vendor};
+    use crate::model::{Event, Exchange, HashAlgo, HashEncoding, Source, Vendor};
 
     /// sha256("jane.doe.canary@example.com"), base64url without padding.
     const EM_B64: &str = "6WZ9uGEL4qkS-tlnGvGb_z3h8wXF62-QboL7Ywq44WU";
@@ -767,14 +757,9 @@ mod tests {
     }
 
     fn post(url: &str, ct: &str, body: &str) -> Vec<Event> {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.as_bytes().to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        Engine::new().events(&ex).unwrap()
+        Engine::new()
+            .events(&Exchange::post(Source::new("t", 0), url, ct, body))
+            .unwrap()
     }
 
     fn id<'e>(e: &'e Event, kind: &str) -> Option<&'e str> {
@@ -1332,9 +1317,7 @@ mod tests {
             body in "[a-z0-9_.~;=&%+\r\n{}\\[\\]\":,-]{0,160}|\\PC{0,80}",
             which in 0usize..ENDPOINTS.len(),
         ) {
-            let mut ex = Exchange::get(Source::new("p", 0), format!("{}v=2&en=x", ENDPOINTS[which]));
-            ex.method = "POST".into();
-            ex.body = Some(RequestBody { bytes: body.into_bytes(), content_type: None, params: vec![] });
+            let ex = Exchange::post(Source::new("p", 0), format!("{}v=2&en=x", ENDPOINTS[which]), "", body);
             let _ = Engine::new().events(&ex);
         }
     }

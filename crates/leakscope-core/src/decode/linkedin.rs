@@ -153,18 +153,7 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
-
-    fn post(url: &str, ct: &str, body: &[u8]) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
 
     const EM: &str = "309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd";
 
@@ -223,7 +212,8 @@ mod tests {
     #[test]
     fn real_wa_page_visit() {
         let body = r#"{"pids":[5485124],"scriptVersion":213,"time":1745853789144,"domain":"marylandhealthconnection.gov","url":"https://marylandhealthconnection.gov/","pageTitle":"Home - Maryland Health Connection","websiteSignalRequestId":"3af65630-e7f3-3bc9-d59b-2c112b56a098","isTranslated":false,"liFatId":"","liGiant":"","misc":{"psbState":-4},"isLinkedInApp":false,"hem":null,"signalType":"PAGE_VISIT"}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://px.ads.linkedin.com/wa/",
             "text/plain;charset=UTF-8",
             body.as_bytes(),
@@ -255,7 +245,8 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(click_signal().as_bytes()).unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://px.ads.linkedin.com/wa/",
             "text/plain;charset=UTF-8",
             b64.as_bytes(),
@@ -288,7 +279,8 @@ mod tests {
     #[test]
     fn real_wa_click_link() {
         let body = r#"{"pids":[1096801],"scriptVersion":1022,"time":1700083208763,"domain":"raz-kids.com","url":"https://raz-kids.com/","pageTitle":"Raz-Kids","websiteSignalRequestId":"51452326-cd07-d54d-388b-a7776c6a5390","isTranslated":false,"liFatId":"","liGiant":"","misc":{"psbState":31},"signalType":"CLICK","href":"https://www.kidsa-z.com/main/Logout","domAttributes":{"elementSemanticType":null,"elementValue":null,"elementType":null,"tagName":"A","backgroundImageSrc":null,"imageSrc":null,"imageAlt":null,"innerText":"KIDS LOGIN","elementTitle":null,"cursor":"pointer"},"innerElements":null,"elementCrumbsTree":[{"tagName":"div","nthChild":13,"classes":["siteContainer","siteContainer-bg"]},{"tagName":"div","nthChild":0,"classes":["kidsLogin"]},{"tagName":"a","nthChild":0,"classes":["kidsLoginButton"],"attributes":{"href":"https://www.kidsa-z.com/main/Logout"}}],"isFilteredByClient":false}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://px.ads.linkedin.com/wa/",
             "text/plain;charset=UTF-8",
             body.as_bytes(),
@@ -307,9 +299,19 @@ mod tests {
 
     #[test]
     fn wa_without_body_is_an_error() {
-        let ex = post("https://px.ads.linkedin.com/wa/", "text/plain", b"");
+        let ex = Exchange::post(
+            Source::new("t", 0),
+            "https://px.ads.linkedin.com/wa/",
+            "text/plain",
+            b"",
+        );
         assert!(Engine::new().events(&ex).is_err());
-        let ex = post("https://px.ads.linkedin.com/wa/", "text/plain", b"garbage");
+        let ex = Exchange::post(
+            Source::new("t", 0),
+            "https://px.ads.linkedin.com/wa/",
+            "text/plain",
+            b"garbage",
+        );
         assert!(Engine::new().events(&ex).is_err());
     }
 
@@ -330,10 +332,10 @@ mod tests {
                                         json in "\\{(\"(pids|url|hem|signalType|domAttributes|innerText|liFatId|isFormSubmission)\":(\\{|\\[|\"x\"|1|null|true),?){0,8}\\}?\\]?\\}?",
                                         q in "[a-zA-Z_=&%0-9]{0,60}") {
             let engine = Engine::new();
-            let _ = engine.events(&post("https://px.ads.linkedin.com/wa/", "text/plain", &body));
-            let _ = engine.events(&post("https://px.ads.linkedin.com/wa/", "text/plain", json.as_bytes()));
+            let _ = engine.events(&Exchange::post(Source::new("t", 0), "https://px.ads.linkedin.com/wa/", "text/plain", body.clone()));
+            let _ = engine.events(&Exchange::post(Source::new("t", 0), "https://px.ads.linkedin.com/wa/", "text/plain", json.as_bytes()));
             let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
-            let _ = engine.events(&post("https://px.ads.linkedin.com/wa/", "text/plain", b64.as_bytes()));
+            let _ = engine.events(&Exchange::post(Source::new("t", 0), "https://px.ads.linkedin.com/wa/", "text/plain", b64.as_bytes()));
             let _ = engine.events(&Exchange::get(Source::new("t", 0), format!("https://px.ads.linkedin.com/collect?{q}")));
         }
     }

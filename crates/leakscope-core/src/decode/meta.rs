@@ -4,7 +4,10 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, id_value, json_str, user_datum};
+use super::{
+    Nth, Request, flatten_json, id_value, json_str, json_user_fields, path_segment_near,
+    plain_datum, user_datum,
+};
 use crate::model::{Event, FormField};
 use crate::params::json_or_string;
 
@@ -194,30 +197,15 @@ pub fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String
             }
         }
         if let Some(Value::Object(ud)) = e.get("user_data") {
-            for (k, v) in ud {
-                let values: Vec<(String, &Value)> = match v {
-                    Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(j, x)| (format!("data[{i}].user_data.{k}[{j}]"), x))
-                        .collect(),
-                    other => vec![(format!("data[{i}].user_data.{k}"), other)],
-                };
-                for (field, x) in values {
-                    let Some(s) = json_str(x).filter(|s| !s.is_empty()) else {
-                        continue;
-                    };
-                    let mut d = user_datum(k, &field, &s);
-                    if CAPI_PLAIN_KEYS.contains(&k.as_str()) {
-                        d.hashed = false;
-                        d.algorithm = None;
-                        d.encoding = None;
-                    }
-                    if k == "fbp" || k == "fbc" {
-                        ev.ids.push(id_value(k, &field, &s));
-                    }
-                    ev.user_data.push(d);
+            for (k, field, s) in json_user_fields(&format!("data[{i}].user_data"), ud) {
+                if k == "fbp" || k == "fbc" {
+                    ev.ids.push(id_value(k, &field, &s));
                 }
+                ev.user_data.push(if CAPI_PLAIN_KEYS.contains(&k) {
+                    plain_datum(k, &field, &s)
+                } else {
+                    user_datum(k, &field, &s)
+                });
             }
         }
         let mut raw = top.clone();
@@ -230,10 +218,7 @@ pub fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String
 
 /// The pixel (dataset) id: the path segment before `events`.
 fn capi_pixel_id(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let i = segs.iter().rposition(|s| *s == "events")?;
-    let id = segs.get(i.checked_sub(1)?)?;
-    (!id.is_empty()).then(|| (*id).to_owned())
+    path_segment_near(path, &["events"], Nth::Last, -1).map(str::to_owned)
 }
 
 /// A secret's replacement: says that it was there and how long it was.
@@ -244,18 +229,7 @@ pub fn redacted(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
-
-    fn post(url: &str, ct: &str, body: &str) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.as_bytes().to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
 
     #[test]
     fn pixel_get_with_button_click() {
@@ -299,7 +273,8 @@ mod tests {
 
     #[test]
     fn pixel_form_post_body_wins() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://www.facebook.com/tr/",
             "application/x-www-form-urlencoded",
             "id=377194366672297&ev=Lead&dl=https%3A%2F%2Fclinic.example%2Fbook&ud%5Bfn%5D=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08&rqm=formPOST",
@@ -313,15 +288,17 @@ mod tests {
     #[test]
     fn capi_json_and_form_agree() {
         let events = r#"[{"event_name":"Purchase","event_time":1730578362,"action_source":"website","event_id":"e1","event_source_url":"https://pharmacy.example/rx/plan-b","user_data":{"em":["309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd"],"client_ip_address":"203.0.113.9","fbp":"fb.1.1558571054389.1098115397"},"custom_data":{"content_name":"Levonorgestrel 1.5 mg","value":49.99,"order_id":1234567890123456789}}]"#;
-        let json = post(
+        let json = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v21.0/1234567891234567/events",
             "application/json",
-            &format!(r#"{{"data":{events},"access_token":"EAAB-secret"}}"#),
+            format!(r#"{{"data":{events},"access_token":"EAAB-secret"}}"#),
         );
-        let form = post(
+        let form = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v21.0/1234567891234567/events",
             "application/x-www-form-urlencoded",
-            &format!(
+            format!(
                 "data={}&access_token=EAAB-secret",
                 url::form_urlencoded::byte_serialize(events.as_bytes()).collect::<String>()
             ),
@@ -362,10 +339,11 @@ mod tests {
         let ev1 = r#"{"event_name": "ViewContent", "event_time": 1795965962, "event_source_url": "https://pharmacy.example/rx/refill?drug=levonorgestrel", "event_id": "evt-1", "user_data": {"em": ["e9667db8610be2a912fad9671af19bff3de1f305c5eb6f906e82fb630ab8e165"], "client_ip_address": "203.0.113.7"}, "custom_data": {"content_name": "Levonorgestrel 1.5 mg tablet"}, "action_source": "website"}"#;
         let ev2 = ev1.replace("ViewContent", "Purchase");
         let data = serde_json::to_string(&[ev1, ev2.as_str()]).unwrap();
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v26.0/1234567891234567/events?access_token=EAAB-secret&appsecret_proof=51644b1c597504627c413a1452cbb1ee",
             "application/x-www-form-urlencoded",
-            &format!(
+            format!(
                 "data={}",
                 url::form_urlencoded::byte_serialize(data.as_bytes()).collect::<String>()
             ),
@@ -394,7 +372,8 @@ mod tests {
 
     #[test]
     fn capi_json_body_keeps_query_fields_and_hides_query_token() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v26.0/1234567891234567/events?access_token=EAAB-secret&test_event_code=TEST123#f",
             "application/json",
             r#"{"data":["{\"event_name\":\"Lead\"}"]}"#,
@@ -416,7 +395,8 @@ mod tests {
 
     #[test]
     fn capi_bad_body_is_an_error_not_a_panic() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://graph.facebook.com/v21.0/123456789/events",
             "application/json",
             "{\"data\":5}",

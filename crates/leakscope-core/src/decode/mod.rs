@@ -222,6 +222,50 @@ pub fn user_datum(key: &str, field: &str, value: &str) -> UserDatum {
     }
 }
 
+/// A user-data field sent in clear by design (IP address, user agent): never
+/// taken for a hash by accident of shape.
+pub fn plain_datum(key: &str, field: &str, value: &str) -> UserDatum {
+    UserDatum {
+        hashed: false,
+        algorithm: None,
+        encoding: None,
+        ..user_datum(key, field, value)
+    }
+}
+
+/// The values of one JSON field as `(field, text)`: a scalar once, an
+/// array's elements as `field[j]`. Nulls and empty strings are skipped.
+pub fn json_field_values(field: &str, v: &serde_json::Value) -> Vec<(String, String)> {
+    let values: Vec<(String, &serde_json::Value)> = match v {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(j, x)| (format!("{field}[{j}]"), x))
+            .collect(),
+        other => vec![(field.to_owned(), other)],
+    };
+    values
+        .into_iter()
+        .filter_map(|(f, x)| Some((f, json_str(x).filter(|s| !s.is_empty())?)))
+        .collect()
+}
+
+/// Every value of a JSON object of user fields (CAPI `user_data`) as
+/// `(key, field, text)`, fields `{prefix}.{key}` with arrays expanded as by
+/// [`json_field_values`]. What each key means is the vendor's to say.
+pub fn json_user_fields<'o>(
+    prefix: &str,
+    obj: &'o serde_json::Map<String, serde_json::Value>,
+) -> Vec<(&'o str, String, String)> {
+    obj.iter()
+        .flat_map(|(k, v)| {
+            json_field_values(&format!("{prefix}.{k}"), v)
+                .into_iter()
+                .map(move |(field, s)| (k.as_str(), field, s))
+        })
+        .collect()
+}
+
 pub fn id_value(kind: &str, field: &str, value: &str) -> IdValue {
     IdValue {
         kind: kind.to_owned(),
@@ -311,6 +355,34 @@ pub fn click_ids_from_url(ev: &mut Event, field: &str, page_url: &str) {
     }
 }
 
+/// Which occurrence of a marker in a URL path to measure from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nth {
+    First,
+    Last,
+}
+
+/// The path segment `offset` places from the `nth` run of segments equal to
+/// `marker`, counted from the run's first segment, if it is not empty:
+/// `("/v3/123/events", &["events"], Last, -1)` → `123`. Account and pixel
+/// ids sit beside fixed words in API paths; vendors add their own rules.
+pub fn path_segment_near<'p>(
+    path: &'p str,
+    marker: &[&str],
+    nth: Nth,
+    offset: isize,
+) -> Option<&'p str> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut runs = segs.windows(marker.len().max(1)).enumerate();
+    let is_marker = |(_, w): &(usize, &[&str])| *w == marker;
+    let (i, _) = match nth {
+        Nth::First => runs.find(is_marker),
+        Nth::Last => runs.rfind(is_marker),
+    }?;
+    let seg = *segs.get(i.checked_add_signed(offset)?)?;
+    (!seg.is_empty()).then_some(seg)
+}
+
 /// A JSON value as a display string (strings unquoted).
 pub fn json_str(v: &serde_json::Value) -> Option<String> {
     match v {
@@ -318,6 +390,11 @@ pub fn json_str(v: &serde_json::Value) -> Option<String> {
         serde_json::Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
+}
+
+/// A JSON value as a display string, unless absent, null or empty.
+pub fn json_nonempty(v: Option<&serde_json::Value>) -> Option<String> {
+    v.and_then(json_str).filter(|s| !s.is_empty())
 }
 
 /// Follows a `.`-separated path of object keys.
@@ -413,6 +490,55 @@ mod tests {
         );
         assert_eq!(hash_shape("john@example.com"), None);
         assert_eq!(hash_shape("16505551212"), None);
+    }
+
+    #[test]
+    fn path_segments_near_a_marker() {
+        let near = path_segment_near;
+        assert_eq!(
+            near("/v19.0/123/events", &["events"], Nth::Last, -1),
+            Some("123")
+        );
+        assert_eq!(near("/v3/events", &["events"], Nth::Last, -1), Some("v3"));
+        assert_eq!(near("/events", &["events"], Nth::Last, -1), None);
+        assert_eq!(near("/a//events", &["events"], Nth::Last, -1), None);
+        let pins = "/v5/ad_accounts/549/events";
+        assert_eq!(near(pins, &["ad_accounts"], Nth::First, 1), Some("549"));
+        let v2 = "/api/v2.0/conversions/events/t2_acct";
+        assert_eq!(
+            near(v2, &["conversions", "events"], Nth::First, 2),
+            Some("t2_acct")
+        );
+        assert_eq!(near(v2, &["conversions", "pixels"], Nth::First, 2), None);
+        // First and last differ only when the marker repeats.
+        let twice = "/x/events/y/events";
+        assert_eq!(near(twice, &["events"], Nth::First, -1), Some("x"));
+        assert_eq!(near(twice, &["events"], Nth::Last, -1), Some("y"));
+    }
+
+    #[test]
+    fn user_fields_expand_arrays_and_skip_empties() {
+        let sha = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
+        let ud = serde_json::json!({"em": [sha, "", null], "ph": "", "client_ip_address": sha});
+        let serde_json::Value::Object(ud) = ud else {
+            unreachable!()
+        };
+        let got = json_user_fields("data[0].user_data", &ud);
+        let want = [
+            ("em", "data[0].user_data.em[0]"),
+            ("client_ip_address", "data[0].user_data.client_ip_address"),
+        ];
+        assert_eq!(got.len(), want.len());
+        for ((k, field, v), (wk, wf)) in got.iter().zip(want) {
+            assert_eq!((*k, field.as_str(), v.as_str()), (wk, wf, sha));
+        }
+        // A plain field keeps its value but is never called a hash.
+        let d = plain_datum("client_ip_address", "ip", sha);
+        assert_eq!(
+            (d.value.as_str(), d.hashed, d.algorithm),
+            (sha, false, None)
+        );
+        assert!(user_datum("em", "em", sha).hashed);
     }
 
     #[test]

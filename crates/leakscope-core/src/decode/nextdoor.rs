@@ -185,7 +185,7 @@ fn decode_json(req: &Request<'_>, json: &Value, out: &mut Vec<Event>) -> Result<
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-    use crate::model::{Exchange, RequestBody, Source, Vendor};
+    use crate::model::{Exchange, Source, Vendor};
     use proptest::prelude::*;
 
     #[test]
@@ -242,13 +242,12 @@ mod tests {
 
     #[test]
     fn events_xhr_json() {
-        let mut ex = Exchange::get(Source::new("t", 0), "https://flask.nextdoor.com/events/v1");
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: br#"{"pid":"abc-uuid","event":"LEAD","page_url":"https://clinic.example/rehab/intake","custom_data":{"program":"Detox"},"user":{"hashed_email":"62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"}}"#.to_vec(),
-            content_type: Some("application/json".into()),
-            params: vec![],
-        });
+        let ex = Exchange::post(
+            Source::new("t", 0),
+            "https://flask.nextdoor.com/events/v1",
+            "application/json",
+            br#"{"pid":"abc-uuid","event":"LEAD","page_url":"https://clinic.example/rehab/intake","custom_data":{"program":"Detox"},"user":{"hashed_email":"62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"}}"#,
+        );
         let e = &Engine::new().events(&ex).unwrap()[0];
         assert_eq!(e.event, "LEAD");
         assert_eq!(e.account_id.as_deref(), Some("abc-uuid"));
@@ -265,9 +264,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(q in "[ -~]{0,200}", body in "[ -~]{0,200}") {
-            let mut ex = Exchange::get(Source::new("p", 0), format!("https://flask.nextdoor.com/events/x?{q}"));
-            ex.method = "POST".into();
-            ex.body = Some(RequestBody { bytes: body.into_bytes(), content_type: None, params: vec![] });
+            let ex = Exchange::post(Source::new("p", 0), format!("https://flask.nextdoor.com/events/x?{q}"), "", body);
             let _ = Engine::new().events(&ex);
         }
     }

@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, id_value, json_path, json_str, user_datum};
+use super::{
+    Nth, Request, flatten_json, id_value, json_nonempty, json_path, json_user_fields,
+    path_segment_near, plain_datum, user_datum,
+};
 use crate::model::Event;
 use crate::params::json_or_string;
 
@@ -77,8 +80,8 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     ev.account_id = p.get_nonempty("tid").map(str::to_owned);
 
     if let Some(ad) = p.get_nonempty("ad").map(json_or_string) {
-        ev.page_url = nonempty(ad.get("loc"));
-        ev.referrer = nonempty(ad.get("ref"));
+        ev.page_url = json_nonempty(ad.get("loc"));
+        ev.referrer = json_nonempty(ad.get("ref"));
     }
     for (group, field) in [("ed", "ed"), ("ov", "ov")] {
         if let Some(Value::Object(m)) = p.get_nonempty(group).map(json_or_string) {
@@ -97,8 +100,8 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     // Partner data: JSON `pd={"em":…}` or bracketed `pd[em]=…`.
     let mut pd: Vec<(String, String, String)> = Vec::new();
     if let Some(Value::Object(m)) = p.get_nonempty("pd").map(json_or_string) {
-        for (k, v) in m {
-            push_values(&mut pd, &format!("pd.{k}"), &k, &v);
+        for (k, field, v) in json_user_fields("pd", &m) {
+            pd.push((k.to_owned(), field, v));
         }
     }
     for (k, v) in p.bracketed("pd") {
@@ -127,36 +130,12 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     Ok(())
 }
 
-fn nonempty(v: Option<&Value>) -> Option<String> {
-    v.and_then(json_str).filter(|s| !s.is_empty())
-}
-
-/// Scalar or array values of one key, as `(key, field, value)`.
-fn push_values(out: &mut Vec<(String, String, String)>, field: &str, key: &str, v: &Value) {
-    match v {
-        Value::Array(a) => {
-            for (j, x) in a.iter().enumerate() {
-                if let Some(s) = nonempty(Some(x)) {
-                    out.push((key.to_owned(), format!("{field}[{j}]"), s));
-                }
-            }
-        }
-        other => {
-            if let Some(s) = nonempty(Some(other)) {
-                out.push((key.to_owned(), field.to_owned(), s));
-            }
-        }
-    }
-}
-
 fn datum(key: &str, field: &str, value: &str) -> crate::model::UserDatum {
-    let mut d = user_datum(key, field, value);
     if PLAIN_KEYS.contains(&key) {
-        d.hashed = false;
-        d.algorithm = None;
-        d.encoding = None;
+        plain_datum(key, field, value)
+    } else {
+        user_datum(key, field, value)
     }
-    d
 }
 
 /// Conversions API: `{"data":[{event_name, user_data, custom_data…}]}`.
@@ -173,28 +152,24 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
         flatten_json(k, v, &mut top_raw);
     }
     for (i, e) in events.iter().enumerate() {
-        let name = nonempty(e.get("event_name")).unwrap_or_else(|| "(no event_name)".into());
+        let name = json_nonempty(e.get("event_name")).unwrap_or_else(|| "(no event_name)".into());
         let mut ev = req.event(name, "json");
         ev.server_side = true;
         ev.account_id = account
             .clone()
-            .or_else(|| nonempty(top.get("ad_account_id")));
-        ev.page_url = nonempty(e.get("event_source_url"));
+            .or_else(|| json_nonempty(top.get("ad_account_id")));
+        ev.page_url = json_nonempty(e.get("event_source_url"));
         if let Some(Value::Object(cd)) = e.get("custom_data") {
             for (k, v) in cd {
                 ev.custom_data.insert(k.clone(), v.clone());
             }
         }
         if let Some(Value::Object(ud)) = e.get("user_data") {
-            let mut vals = Vec::new();
-            for (k, v) in ud {
-                push_values(&mut vals, &format!("data[{i}].user_data.{k}"), k, v);
-            }
-            for (k, field, v) in vals {
+            for (k, field, v) in json_user_fields(&format!("data[{i}].user_data"), ud) {
                 if let Some((_, kind)) = ID_KEYS.iter().find(|(n, _)| *n == k) {
                     ev.ids.push(id_value(kind, &field, &v));
                 } else {
-                    ev.user_data.push(datum(&k, &field, &v));
+                    ev.user_data.push(datum(k, &field, &v));
                 }
             }
         }
@@ -206,13 +181,11 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
     Ok(())
 }
 
-/// `/v5/ad_accounts/{id}/events` → `{id}`.
+/// `/v5/ad_accounts/{id}/events` → `{id}` (not `events` when the id is missing).
 fn ad_account_id(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let i = segs.iter().position(|s| *s == "ad_accounts")?;
-    segs.get(i + 1)
-        .filter(|s| !s.is_empty() && **s != "events")
-        .map(|s| (*s).to_owned())
+    path_segment_near(path, &["ad_accounts"], Nth::First, 1)
+        .filter(|s| *s != "events")
+        .map(str::to_owned)
 }
 
 /// `/md/`: the tag's page-metadata report (URL, canonical, Open Graph HTML).
@@ -221,9 +194,9 @@ fn decode_md(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(),
         return Err("Pinterest /md/ body is not a JSON object".into());
     }
     let mut ev = req.event("metadata", "json");
-    ev.account_id = nonempty(body.get("tid"));
-    ev.page_url = nonempty(json_path(&body, "urls.loc"));
-    if let Some(og) = nonempty(json_path(&body, "meta.og")) {
+    ev.account_id = json_nonempty(body.get("tid"));
+    ev.page_url = json_nonempty(json_path(&body, "urls.loc"));
+    if let Some(og) = json_nonempty(json_path(&body, "meta.og")) {
         ev.page_title = meta_content(&og, "og:title");
     }
     if let Some(Value::Object(meta)) = body.get("meta") {
@@ -262,18 +235,7 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
-
-    fn post(url: &str, ct: &str, body: &[u8]) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
 
     fn get(url: &str) -> Vec<crate::Event> {
         Engine::new()
@@ -338,7 +300,8 @@ mod tests {
     #[test]
     fn capi_events() {
         let body = r#"{"data":[{"event_name":"lead","action_source":"web","event_time":1700000000,"event_id":"ev-9","event_source_url":"https://therapy.example/anxiety/intake","user_data":{"em":["309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd"],"ph":["a3f1c0cbd0e1d9c8e0b3f3c7a3b2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4"],"client_ip_address":"203.0.113.9","client_user_agent":"Mozilla/5.0","click_id":"dj0yJnU9Y2FuYXJ5"},"custom_data":{"lead_type":"anxiety therapy","value":"0"}},{"event_name":"page_visit","action_source":"web","event_time":1700000001,"user_data":{"em":["309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd"]}}]}"#;
-        let mut ex = post(
+        let mut ex = Exchange::post(
+            Source::new("t", 0),
             "https://api.pinterest.com/v5/ad_accounts/549755885175/events",
             "application/json",
             body.as_bytes(),
@@ -377,7 +340,8 @@ mod tests {
     #[test]
     fn md_metadata() {
         let body = r#"{"urls":{"loc":"https://www.suntrust.com/","canonical":"https://www.suntrust.com/"},"meta":{"og":"<meta property=\"og:title\" content=\"SunTrust Bank | Personal, Mortgage &amp; Small Business Banking\"><meta property=\"og:url\" content=\"https://www.suntrust.com/\">"},"aux":{"micro_s":13330},"tid":"2615943045272"}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://ct.pinterest.com/md/",
             "text/plain",
             body.as_bytes(),
@@ -400,8 +364,8 @@ mod tests {
             let engine = Engine::new();
             for url in ["https://ct.pinterest.com/v3/", "https://ct.pinterest.com/md/",
                         "https://api.pinterest.com/v5/ad_accounts/1/events"] {
-                let _ = engine.events(&post(url, "text/plain", &body));
-                let _ = engine.events(&post(url, "application/json", json.as_bytes()));
+                let _ = engine.events(&Exchange::post(Source::new("t", 0), url, "text/plain", body.clone()));
+                let _ = engine.events(&Exchange::post(Source::new("t", 0), url, "application/json", json.as_bytes()));
             }
             let _ = engine.events(&Exchange::get(Source::new("t", 0), format!("https://ct.pinterest.com/v3/?{q}")));
         }

@@ -251,19 +251,8 @@ mod tests {
 
     use super::{MAX_RAW, TRUNCATED_KEY};
     use crate::Engine;
-    use crate::model::{Exchange, Header, RequestBody, Source, Vendor};
+    use crate::model::{Exchange, Header, Source, Vendor};
     use proptest::prelude::*;
-
-    fn post(url: &str, ct: Option<&str>, body: Vec<u8>) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body,
-            content_type: ct.map(str::to_owned),
-            params: vec![],
-        });
-        ex
-    }
 
     fn gz(b: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -281,9 +270,9 @@ mod tests {
     #[test]
     fn real_hotjar_visit_data() {
         // gatewayrehab.org capture (markup-high-cost-of-free).
-        let mut ex = post(
+        let mut ex = Exchange::post(Source::new("t", 0), 
             "https://in.hotjar.com/api/v2/client/sites/2455436/visit-data?sv=7",
-            Some("text/plain; charset=UTF-8"),
+            "text/plain; charset=UTF-8",
             br#"{"r_value":0.6038647342995169,"is_vpv":false,"session_only":false,"rec_value":0.01,"user_id":"503a75de-88dc-5817-a5ac-a5372ab42af2"}"#.to_vec(),
         );
         ex.page_url = Some("https://www.gatewayrehab.org/".into());
@@ -314,9 +303,10 @@ mod tests {
         let snap = format!(
             r#"{{"docType":"<!DOCTYPE html>","rootId":1,"children":[{nodes}{{"nodeType":3,"id":9999,"textContent":"Your HIV test result is ready, Jane Canary"}}]}}"#
         );
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://content.hotjar.io/?site_id=5156901&gzip=1",
-            Some("text/plain; charset=UTF-8"),
+            "text/plain; charset=UTF-8",
             gz(snap.as_bytes()),
         );
         let e = &Engine::new().events(&ex).unwrap()[0];
@@ -335,9 +325,9 @@ mod tests {
 
     #[test]
     fn fullstory_page_and_bundle() {
-        let page = post(
+        let page = Exchange::post(Source::new("t", 0), 
             "https://rs.fullstory.com/rec/page",
-            Some("application/json"),
+            "application/json",
             br#"{"OrgId":"o-1CANRY-na1","UserId":"5012345678901234567","Url":"https://therapy.example/intake?step=2","Referrer":"https://search.example/","PageStart":1700000000000}"#.to_vec(),
         );
         let e = &Engine::new().events(&page).unwrap()[0];
@@ -352,9 +342,9 @@ mod tests {
         assert_eq!(e.ids[0].kind, "fullstory_uid");
         assert_eq!(e.ids[0].value, "5012345678901234567");
 
-        let bundle = post(
+        let bundle = Exchange::post(Source::new("t", 0), 
             "https://rs.fullstory.com/rec/bundle/v2?OrgId=o-1CANRY-na1&UserId=5012345678901234567&SessionId=6543210987654321&PageId=111&Seq=9",
-            Some("text/plain"),
+            "text/plain",
             br#"{"Seq":9,"When":162400,"Evts":[{"When":1,"Kind":16,"Args":[42,"button"]},{"When":2,"Kind":2,"Args":[7,"jane.doe.canary@example.com"]},{"When":3,"Kind":16,"Args":[43]}]}"#.to_vec(),
         );
         let e = &Engine::new().events(&bundle).unwrap()[0];
@@ -384,9 +374,10 @@ mod tests {
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).expect("corpus present")).unwrap();
         let kl = &doc["reports"]["key_logging"]["fullstory.com"][0];
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             kl["post_request_url"].as_str().unwrap(),
-            Some("text/plain"),
+            "text/plain",
             kl["post_data"].as_str().unwrap().as_bytes().to_vec(),
         );
         let e = &Engine::new().events(&ex).unwrap()[0];
@@ -408,9 +399,10 @@ mod tests {
     #[test]
     fn clarity_gzip_envelope() {
         let body = r#"{"e":["0.8.1",3,12000,5000,"kxdc4874py","1abcdef","2ghijkl",1,0,0,0,"https://pharmacy.example/rx/refill"],"a":[[12000,5,"Refill prescription"]],"p":[[12001,9,"sertraline 50mg"]]}"#;
-        let mut ex = post(
+        let mut ex = Exchange::post(
+            Source::new("t", 0),
             "https://k.clarity.ms/collect",
-            Some("text/plain"),
+            "text/plain",
             gz(body.as_bytes()),
         );
         ex.request_headers
@@ -470,7 +462,7 @@ mod tests {
                 "https://rs.fullstory.com/rec/bundle/v2",
                 "https://k.clarity.ms/collect",
             ] {
-                let ex = post(&format!("{url}?{q}"), None, body.clone());
+                let ex = Exchange::post(Source::new("t", 0), format!("{url}?{q}"), "", body.clone());
                 let ev = Engine::new().events(&ex).unwrap();
                 prop_assert_eq!(ev.len(), 1);
             }
@@ -479,7 +471,7 @@ mod tests {
         #[test]
         fn json_payloads_never_panic(j in "\\{\"e\":(\\[\\]|\\[1,2,3,4,5\\]|\\[(null|1|\"x\"|\\{\\}),?\\]|null|\"s\"),\"Evts\":(\\[\\{\\}\\]|1|\\[\\{\"Kind\":\\[\\]\\}\\])\\}") {
             for url in ["https://k.clarity.ms/collect", "https://rs.fullstory.com/rec/page"] {
-                let ex = post(url, Some("application/json"), j.clone().into_bytes());
+                let ex = Exchange::post(Source::new("t", 0), url, "application/json", j.clone().into_bytes());
                 let _ = Engine::new().events(&ex);
             }
         }

@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, id_value, json_str, user_datum};
+use super::{
+    Nth, Request, flatten_json, id_value, json_str, path_segment_near, plain_datum, user_datum,
+};
 use crate::model::Event;
 use crate::params::json_or_string;
 
@@ -160,13 +162,12 @@ fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
                 let field = format!("events[{i}].user.{k}");
                 if let Some((_, key)) = CAPI_USER_KEYS.iter().find(|(n, _)| n == k) {
                     if let Some(s) = json_str(v).filter(|s| !s.is_empty()) {
-                        let mut d = user_datum(key, &field, &s);
-                        if matches!(*key, "client_ip_address" | "client_user_agent") {
-                            d.hashed = false;
-                            d.algorithm = None;
-                            d.encoding = None;
-                        }
-                        ev.user_data.push(d);
+                        ev.user_data.push(match *key {
+                            "client_ip_address" | "client_user_agent" => {
+                                plain_datum(key, &field, &s)
+                            }
+                            _ => user_datum(key, &field, &s),
+                        });
                     }
                 } else if k == "uuid" {
                     if let Some(s) = json_str(v).filter(|s| !s.is_empty()) {
@@ -192,37 +193,19 @@ fn decode_capi(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
 /// The pixel or ad account id: the segment before `conversion_events`, or after
 /// `conversions/events`.
 fn capi_account(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if let Some(i) = segs.iter().position(|s| *s == "conversion_events") {
-        return segs
-            .get(i.checked_sub(1)?)
-            .filter(|s| !s.is_empty())
-            .map(|s| (*s).to_owned());
+    // A v3 path is read as v3 only, even when its pixel segment is empty.
+    let near = |marker: &[&str], offset| path_segment_near(path, marker, Nth::First, offset);
+    if path.split('/').any(|s| s == "conversion_events") {
+        return near(&["conversion_events"], -1).map(str::to_owned);
     }
-    let i = segs
-        .windows(2)
-        .position(|w| w == ["conversions", "events"])?;
-    segs.get(i + 2)
-        .filter(|s| !s.is_empty())
-        .map(|s| (*s).to_owned())
+    near(&["conversions", "events"], 2).map(str::to_owned)
 }
 
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
     use proptest::prelude::*;
-
-    fn post(url: &str, ct: &str, body: &str) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.as_bytes().to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
 
     const H1: &str = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
     const H2: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -283,10 +266,11 @@ mod tests {
             .append_pair("click_id", "abc.def-123")
             .finish();
         let e = &Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://alb.reddit.com/rp",
                 "application/x-www-form-urlencoded",
-                &q,
+                q.clone(),
             ))
             .unwrap()[0];
         assert_eq!(e.event, "BookTherapySession");
@@ -325,10 +309,11 @@ mod tests {
             r#"{{"data":{{"test_mode":false,"events":[{{"event_at":"2025-01-02T03:04:05Z","action_source":"WEBSITE","event_type":{{"tracking_type":"Purchase"}},"click_id":"cid-1","user":{{"email":"{H1}","ip_address":"203.0.113.9","user_agent":"Mozilla/5.0","uuid":"1700000000.abc-uuid","screen_dimensions":{{"width":1,"height":2}}}},"event_metadata":{{"currency":"USD","value_decimal":89.5,"item_count":1,"products":[{{"id":"plan-b","name":"Levonorgestrel"}}],"conversion_id":"1234567890123456789"}}}}]}}}}"#
         );
         let e = &Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://ads-api.reddit.com/api/v3/pixels/a2_canary9/conversion_events",
                 "application/json",
-                &v3,
+                v3.clone(),
             ))
             .unwrap()[0];
         assert_eq!(e.event, "Purchase");
@@ -353,7 +338,8 @@ mod tests {
 
         let v2 = r#"{"test_mode":true,"events":[{"event_type":{"tracking_type":"Custom","custom_event_name":"QuizCompleted"},"user":{"email":"jane.doe.canary@example.com"}},{"event_type":{"tracking_type":"PageVisit"}}]}"#;
         let ev = Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://ads-api.reddit.com/api/v2.0/conversions/events/t2_acct7",
                 "application/json",
                 v2,
@@ -369,7 +355,8 @@ mod tests {
     #[test]
     fn capi_without_events_is_an_error() {
         let err = Engine::new()
-            .events(&post(
+            .events(&Exchange::post(
+                Source::new("t", 0),
                 "https://ads-api.reddit.com/api/v2.0/conversions/events/t2_x",
                 "application/json",
                 r#"{"events":5}"#,
@@ -382,14 +369,14 @@ mod tests {
         #[test]
         fn never_panics(q in "[ -~]{0,200}", body in "[ -~]{0,200}") {
             for url in ["https://alb.reddit.com/rp", "https://ads-api.reddit.com/api/v2.0/conversions/events/x"] {
-                let ex = post(&format!("{url}?{q}"), "application/json", &body);
+                let ex = Exchange::post(Source::new("t", 0), format!("{url}?{q}"), "application/json", body.clone());
                 let _ = Engine::new().events(&ex);
             }
         }
 
         #[test]
         fn capi_json_never_panics(j in "\\{\"events\":\\[(\\{\\}|\\{\"user\":(1|\\{\\}|\\[\\])\\}|\\{\"event_type\":(null|\"x\"|\\{\\})\\}|1)\\]\\}") {
-            let _ = Engine::new().events(&post("https://ads-api.reddit.com/api/v3/pixels/p/conversion_events", "application/json", &j));
+            let _ = Engine::new().events(&Exchange::post(Source::new("t", 0), "https://ads-api.reddit.com/api/v3/pixels/p/conversion_events", "application/json", j.clone()));
         }
     }
 }

@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{Request, flatten_json, hash_shape, id_value, json_str, user_datum};
+use super::{
+    Nth, Request, flatten_json, hash_shape, id_value, json_str, json_user_fields,
+    path_segment_near, plain_datum, user_datum,
+};
 use crate::model::{Event, HashAlgo, HashEncoding, UserDatum};
 
 /// Classic user-data params → normalised key. All SHA-256 of lowercased values.
@@ -244,32 +247,12 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
             }
         }
         if let Some(Value::Object(ud)) = e.get("user_data") {
-            for (k, v) in ud {
-                let vals: Vec<(String, &Value)> = match v {
-                    Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(j, x)| (format!("{}[{j}]", at(&format!("user_data.{k}"))), x))
-                        .collect(),
-                    other => vec![(at(&format!("user_data.{k}")), other)],
-                };
-                for (field, x) in vals {
-                    let Some(val) = json_str(x).filter(|s| !s.is_empty()) else {
-                        continue;
-                    };
-                    match k.as_str() {
-                        "sc_click_id" => ev.ids.push(id_value("sc_click_id", &field, &val)),
-                        "sc_cookie1" => ev.ids.push(id_value("scid", &field, &val)),
-                        _ => {
-                            let mut d = snap_datum(k, &field, &val);
-                            if CAPI_PLAIN.contains(&k.as_str()) {
-                                d.hashed = false;
-                                d.algorithm = None;
-                                d.encoding = None;
-                            }
-                            ev.user_data.push(d);
-                        }
-                    }
+            for (k, field, val) in json_user_fields(&at("user_data"), ud) {
+                match k {
+                    "sc_click_id" => ev.ids.push(id_value("sc_click_id", &field, &val)),
+                    "sc_cookie1" => ev.ids.push(id_value("scid", &field, &val)),
+                    _ if CAPI_PLAIN.contains(&k) => ev.user_data.push(plain_datum(k, &field, &val)),
+                    _ => ev.user_data.push(snap_datum(k, &field, &val)),
                 }
             }
         }
@@ -296,12 +279,12 @@ fn decode_capi(req: &Request<'_>, body: Value, out: &mut Vec<Event>) -> Result<(
     Ok(())
 }
 
-/// `/v3/{pixel}/events` → `{pixel}`.
+/// `/v3/{pixel}/events` → `{pixel}`; a bare `/v3/events` has none (a
+/// segment starting with `v` is the API version, never a pixel id).
 fn capi_pixel(path: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let i = segs.iter().rposition(|s| *s == "events")?;
-    let id = segs.get(i.checked_sub(1)?)?;
-    (!id.is_empty() && !id.starts_with('v')).then(|| (*id).to_owned())
+    path_segment_near(path, &["events"], Nth::Last, -1)
+        .filter(|id| !id.starts_with('v'))
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -309,18 +292,7 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
-
-    fn post(url: &str, ct: &str, body: &[u8]) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
 
     /// Real: coverme.gov (Maine's ACA exchange) GET page view, corpus entry 37.
     #[test]
@@ -348,7 +320,8 @@ mod tests {
     #[test]
     fn real_form_post_flagged_hash() {
         let body = "pid=e28abec5-490a-43ca-a207-2bb7cf6e0a47&ev=PAGE_VIEW&pl=https%3A%2F%2Fwww.plannedparenthood.org%2Fplanned-parenthood-gulf-coast&ts=1634242818923&rf=&v=1.5&if=false&bt=__LIVE__&u_hem=FFF7b7416ec1f35b8a794c92887c2c62529b2179b6fa911173803c59c0c463ba572&u_c1=24cfeb7b-5448-4277-9f09-1b809887db00&m_sl=4076&m_rd=5959&m_pi=1496&m_pl=2438&m_ic=0";
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://tr.snapchat.com/p",
             "application/x-www-form-urlencoded",
             body.as_bytes(),
@@ -369,7 +342,8 @@ mod tests {
     fn classic_search_with_user_data() {
         // Omnibug-shaped, health-flavoured.
         let body = "pid=b2ade379-a55e-4ca7-893b-b9fac04c843f&ev=SEARCH&pl=https%3A%2F%2Fpharmacy.example%2Fsearch%3Fq%3Dnaloxone&ts=1583875341291&rf=https%3A%2F%2Fpharmacy.example%2F&v=1.4&e_ss=naloxone+nasal+spray&e_desc=Search+results&u_hem=f660ab912ec121d1b1e928a0bb4bc61b15f5ad44d5efdc4e1c92a25e99b8e44a&u_hpn=009875cdd7e8a0abe6dc0444d693ff435599e9c68793dac5bc277066d4bc0dc3&u_c1=842d7ddb-e7ea-478c-85a7-cd256905dd2c";
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://tr.snapchat.com/p",
             "application/x-www-form-urlencoded",
             body.as_bytes(),
@@ -387,7 +361,8 @@ mod tests {
     #[test]
     fn real_json_two_events() {
         let body = r#"{"ctx":{"bt":"1d53c387","c1":"07c004fb-8e39-4d09-96fb-86677b3a3651","lc":"22cf7a63-ef48-4f48-a701-71b54818d610","ls":"126440f4-65f9-47fc-88a3-dcc6c0a7ffd6","r":"7406a24f-0a9a-444b-8f3e-5d1f75a7cb07","si":"KkwHwAT7jjkB","ss":"295581eb-745b-4a4d-9c0a-a0a5fcabdfe9","bg":false,"sh":812,"sw":375,"ua":"Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X)","url":"https://www.accesshealthct.com/","v":"3.44.6-2504241707","a":[19,21,23,24,0],"p":[7280,7287,null,0,7514],"pv":2,"rd":7740,"sa":1745853762102,"sps":226,"ts":1745853762329,"d_bvs":"","huah":true,"cbt":[]},"req":[{"t":{"pid":"ae31b5c2-c9a3-409b-8af8-adb22bb87ecd","ev":"PAGE_VIEW","u_hem":"FFF7b7416ec1f35b8a794c92887c2c62529b2179b6fa911173803c59c0c463ba572","u_c1":"07c004fb-8e39-4d09-96fb-86677b3a3651","cdid":"@-7b4f6ad9-941a-4510-8fb8-bc918f7556c5","u_sclid":"126440f4-65f9-47fc-88a3-dcc6c0a7ffd6","u_scsid":"295581eb-745b-4a4d-9c0a-a0a5fcabdfe9","gat":["G-GKZ9FW7VB1","GTM-5X659MQ"],"gac":"b86d975d"},"del":202},{"t":{"pid":"ae31b5c2-c9a3-409b-8af8-adb22bb87ecd","ev":"VIEW_CONTENT","u_hem":"FFF7b7416ec1f35b8a794c92887c2c62529b2179b6fa911173803c59c0c463ba572","u_c1":"07c004fb-8e39-4d09-96fb-86677b3a3651","cdid":"@-79a3910c-47ca-4076-aabc-6d715b1505a2","u_sclid":"126440f4-65f9-47fc-88a3-dcc6c0a7ffd6","u_scsid":"295581eb-745b-4a4d-9c0a-a0a5fcabdfe9","gat":["G-GKZ9FW7VB1","GTM-5X659MQ"],"gac":"b86d975d"},"del":202},{"i":{"pids":["ae31b5c2-c9a3-409b-8af8-adb22bb87ecd"]},"del":242}],"u_scsid":"295581eb-745b-4a4d-9c0a-a0a5fcabdfe9"}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://tr.snapchat.com/p",
             "text/plain;charset=UTF-8",
             body.as_bytes(),
@@ -416,7 +391,12 @@ mod tests {
     #[test]
     fn json_md_entry_is_metadata() {
         let body = r#"{"ctx":{"c1":"canary-c1","url":"https://nystateofhealth.ny.gov/"},"req":[{"md":{"md":[{"tagProtocol":3,"tagData":{"og:title":"NY State of Health"}},{"tagProtocol":5,"tagData":{"title":"New York State of Health | Health Plan Marketplace"}}],"pids":["0f1eea97-1608-4e57-913f-85381331c142"]},"del":398},{"log":{"name":"TPFA","message":""},"del":230}]}"#;
-        let ex = post("https://tr.snapchat.com/p", "text/plain", body.as_bytes());
+        let ex = Exchange::post(
+            Source::new("t", 0),
+            "https://tr.snapchat.com/p",
+            "text/plain",
+            body.as_bytes(),
+        );
         let ev = Engine::new().events(&ex).unwrap();
         assert_eq!(ev.len(), 1);
         assert_eq!(ev[0].event, "metadata");
@@ -433,7 +413,8 @@ mod tests {
     #[test]
     fn capi_v3_token_redacted() {
         let body = r#"{"data":[{"event_name":"SIGN_UP","event_time":1700000000,"action_source":"WEB","event_source_url":"https://clinic.example/hepatitis-c/signup","user_data":{"em":["542d240129883c019e106e3b1b2d3f1f3d2b1e0a9c8b7a6f5e4d3c2b1a093345"],"ph":["dc008fda46e2e64002cf2f82a4906236282d431c4f75e5b60bfe79fc48546383"],"sc_click_id":"canary-click","sc_cookie1":"canary-scid","client_ip_address":"203.0.113.5"},"custom_data":{"sign_up_method":"email"}}]}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://tr.snapchat.com/v3/0f1eea97-1608-4e57-913f-85381331c142/events?access_token=snap-canary-secret",
             "application/json",
             body.as_bytes(),
@@ -483,8 +464,8 @@ mod tests {
             let engine = Engine::new();
             for url in ["https://tr.snapchat.com/p", "https://tr.snapchat.com/v3/abc/events",
                         "https://tr.snapchat.com/v2/conversion"] {
-                let _ = engine.events(&post(url, "text/plain", &body));
-                let _ = engine.events(&post(url, "application/json", json.as_bytes()));
+                let _ = engine.events(&Exchange::post(Source::new("t", 0), url, "text/plain", body.clone()));
+                let _ = engine.events(&Exchange::post(Source::new("t", 0), url, "application/json", json.as_bytes()));
             }
             let _ = engine.events(&Exchange::get(Source::new("t", 0), format!("https://tr.snapchat.com/p?{q}")));
         }

@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{Request, SECRET_QUERY_KEYS, flatten_json, id_value, json_path, json_str, user_datum};
+use super::{
+    Request, SECRET_QUERY_KEYS, flatten_json, id_value, json_field_values, json_nonempty,
+    json_path, json_str, plain_datum, user_datum,
+};
 use crate::model::Event;
 use crate::params::{json_or_string, percent_decode};
 
@@ -194,10 +197,6 @@ fn path_of(prefix: &str, rest: &str) -> String {
     }
 }
 
-fn nonempty(v: Option<&Value>) -> Option<String> {
-    v.and_then(json_str).filter(|s| !s.is_empty())
-}
-
 /// One TikTok event object (pixel or Events API, any version) → `Event`.
 /// `server` says the object came from a server: there `ip`/`user_agent` are
 /// the end user's, forwarded, and count as user data.
@@ -210,27 +209,27 @@ fn tiktok_event(
     server: bool,
 ) -> Event {
     let name = if is_act {
-        nonempty(e.get("action")).or_else(|| nonempty(e.get("event")))
+        json_nonempty(e.get("action")).or_else(|| json_nonempty(e.get("event")))
     } else {
-        nonempty(e.get("event")).or_else(|| nonempty(e.get("action")))
+        json_nonempty(e.get("event")).or_else(|| json_nonempty(e.get("action")))
     }
     .unwrap_or_else(|| "(no event)".into());
     let mut ev = req.event(name, format);
 
-    ev.account_id = nonempty(json_path(e, "context.pixel.code"))
+    ev.account_id = json_nonempty(json_path(e, "context.pixel.code"))
         .or_else(|| {
-            nonempty(json_path(e, "context.pixel.codes"))
+            json_nonempty(json_path(e, "context.pixel.codes"))
                 .and_then(|c| c.split('|').next().map(str::to_owned))
                 .filter(|s| !s.is_empty())
         })
-        .or_else(|| nonempty(e.get("pixel_code")));
+        .or_else(|| json_nonempty(e.get("pixel_code")));
 
     let page = e.get("page").or_else(|| json_path(e, "context.page"));
     ev.page_url = page
-        .and_then(|p| nonempty(p.get("url")))
+        .and_then(|p| json_nonempty(p.get("url")))
         .map(|u| undouble(&u));
     ev.referrer = page
-        .and_then(|p| nonempty(p.get("referrer")))
+        .and_then(|p| json_nonempty(p.get("referrer")))
         .map(|u| undouble(&u));
 
     for (user_path, user) in [
@@ -243,7 +242,7 @@ fn tiktok_event(
         for (k, v) in user {
             let base = path_of(prefix, &format!("{user_path}.{k}"));
             if let Some((_, kind)) = USER_ID_KEYS.iter().find(|(n, _)| n == k) {
-                if let Some(s) = nonempty(Some(v)) {
+                if let Some(s) = json_nonempty(Some(v)) {
                     ev.ids.push(id_value(kind, &base, &s));
                 }
                 continue;
@@ -256,56 +255,42 @@ fn tiktok_event(
             if !server && key == "client_user_agent" {
                 continue;
             }
-            let values: Vec<(String, &Value)> = match v {
-                Value::Array(a) => a
-                    .iter()
-                    .enumerate()
-                    .map(|(j, x)| (format!("{base}[{j}]"), x))
-                    .collect(),
-                other => vec![(base, other)],
-            };
-            for (field, x) in values {
-                let Some(s) = nonempty(Some(x)) else { continue };
-                let mut d = user_datum(key, &field, &s);
-                if PLAIN_KEYS.contains(&key) {
-                    d.hashed = false;
-                    d.algorithm = None;
-                    d.encoding = None;
-                }
-                ev.user_data.push(d);
+            for (field, s) in json_field_values(&base, v) {
+                ev.user_data.push(if PLAIN_KEYS.contains(&key) {
+                    plain_datum(key, &field, &s)
+                } else {
+                    user_datum(key, &field, &s)
+                });
             }
         }
     }
     if server {
         for k in ["ip", "user_agent"] {
-            if let Some(s) = nonempty(json_path(e, &format!("context.{k}"))) {
+            if let Some(s) = json_nonempty(json_path(e, &format!("context.{k}"))) {
                 let key = if k == "ip" {
                     "client_ip_address"
                 } else {
                     "client_user_agent"
                 };
-                let mut d = user_datum(key, &path_of(prefix, &format!("context.{k}")), &s);
-                d.hashed = false;
-                d.algorithm = None;
-                d.encoding = None;
-                ev.user_data.push(d);
+                let field = path_of(prefix, &format!("context.{k}"));
+                ev.user_data.push(plain_datum(key, &field, &s));
             }
         }
     }
-    if let Some(s) = nonempty(json_path(e, "context.ad.callback")) {
+    if let Some(s) = json_nonempty(json_path(e, "context.ad.callback")) {
         ev.ids.push(id_value(
             "ttclid",
             &path_of(prefix, "context.ad.callback"),
             &s,
         ));
     }
-    if let Some(s) = nonempty(json_path(e, "context.csid")) {
+    if let Some(s) = json_nonempty(json_path(e, "context.csid")) {
         ev.ids
             .push(id_value("ttcsid", &path_of(prefix, "context.csid"), &s));
     }
     if let Some(Value::Array(sessions)) = json_path(e, "context.sessions") {
         for (j, s) in sessions.iter().enumerate() {
-            if let Some(csid) = nonempty(s.get("csid"))
+            if let Some(csid) = json_nonempty(s.get("csid"))
                 && !ev.ids.iter().any(|i| i.kind == "ttcsid" && i.value == csid)
             {
                 ev.ids.push(id_value(
@@ -328,8 +313,8 @@ fn tiktok_event(
         .and_then(|a| a.get("trigger_element"))
         .filter(|t| t.is_object())
     {
-        ev.ui.button_text = nonempty(te.get("inner_text")).map(|s| s.trim().to_owned());
-        ev.ui.destination = nonempty(json_path(te, "attributes.href"));
+        ev.ui.button_text = json_nonempty(te.get("inner_text")).map(|s| s.trim().to_owned());
+        ev.ui.destination = json_nonempty(json_path(te, "attributes.href"));
         ev.ui.element = Some(te.clone());
     }
     ev.page_title = auto
@@ -338,8 +323,8 @@ fn tiktok_event(
             Value::String(s) => json_or_string(s),
             other => other.clone(),
         })
-        .and_then(|m| nonempty(m.get("title")))
-        .or_else(|| page.and_then(|p| nonempty(p.get("title"))));
+        .and_then(|m| json_nonempty(m.get("title")))
+        .or_else(|| page.and_then(|p| json_nonempty(p.get("title"))));
     ev
 }
 
@@ -359,18 +344,7 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, Header, RequestBody, Source, Vendor};
-
-    fn post(url: &str, ct: &str, body: &str) -> Exchange {
-        let mut ex = Exchange::get(Source::new("t", 0), url);
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: body.as_bytes().to_vec(),
-            content_type: Some(ct.into()),
-            params: vec![],
-        });
-        ex
-    }
+    use crate::model::{Exchange, HashAlgo, Header, Source, Vendor};
 
     const EM: &str = "309a0a5c3e211326ae75ca18196d301a9bdbd1a882a4d2569511033da23f0abd";
 
@@ -383,10 +357,11 @@ mod tests {
 
     #[test]
     fn pixel_post_text_plain_with_user_data_and_ids() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://analytics.tiktok.com/api/v2/pixel",
             "text/plain;charset=UTF-8",
-            &canary_body(),
+            canary_body(),
         );
         let ev = Engine::new().events(&ex).unwrap();
         assert_eq!(ev.len(), 1);
@@ -430,7 +405,8 @@ mod tests {
     #[test]
     fn real_exchange_pageview() {
         let body = r#"{"event":"Pageview","event_id":"","message_id":"messageId-1745853750673-9572865390382-C8J7IKS8D8GECQQUIMM0","is_onsite":false,"timestamp":"2025-04-28T15:22:30.673Z","context":{"ad":{"sdk_env":"external","jsb_status":2},"device":{"platform":"ios"},"user":{"anonymous_id":"01JSYFW7C6WZRVGAXD5AC7B3J8_.tt.1"},"pixel":{"code":"C8J7IKS8D8GECQQUIMM0","runtime":"1"},"page":{"url":"https://connectforhealthco.com/","referrer":"","load_progress":"1"},"library":{"name":"pixel.js","version":"2.2.0"},"session_id":"99d654f6-2444-11f0-9ac2-08c0ebb54578::upbEgZcK0zznfn2qbPH1-C8J7IKS8D8GECQQUIMM0","pageview_id":"99d654f6-2444-11f0-9ac2-08c0ebb54578-5iL3e.0.0::99d6282c-2444-11f0-9ac2-08c0ebb54578-C8J7IKS8D8GECQQUIMM0","variation_id":"test_2_single_track","csid":"1745853750668::iAITa2viUJhdB6w4WZS9","page_csid":"1745853750668::xcYvzGT2zIAW-YXcoXCk","csct":1,"css":1,"userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.4 Mobile/15E148 Safari/604.1"},"_inspection":{"vids":""},"properties":{},"signal_diagnostic_labels":{"raw_email":{"label":"missing"},"raw_auto_email":{"label":"missing"},"raw_phone":{"label":"missing"},"raw_auto_phone":{"label":"missing"},"hashed_email":{"label":"missing"},"hashed_phone":{"label":"missing"}}}"#;
-        let mut ex = post(
+        let mut ex = Exchange::post(
+            Source::new("t", 0),
             "https://analytics.tiktok.com/api/v2/pixel",
             "text/plain;charset=UTF-8",
             body,
@@ -464,7 +440,8 @@ mod tests {
     #[test]
     fn act_click_fills_ui() {
         let body = r#"{"message_id":"messageId-1700072365127-6243530796427","event_id":"","is_onsite":false,"timestamp":"2023-11-15T18:19:25.127Z","context":{"ad":{"sdk_env":"external","jsb_status":2},"user":{"anonymous_id":"iiulhQoZuEGKaBff7VNT2IzMMzK"},"pixel":{"code":"CI9MDN3C77U2H86ME27G","runtime":"1","codes":"CI9MDN3C77U2H86ME27G"},"page":{"url":"https://clinic.example/abortion-pill","referrer":""},"library":{"name":"pixel.js","version":"2.1.33"},"device":{"platform":"pc"},"session_id":"319405f6-83e3-11ee-91c8-02001702397c::jXe1Igu47OP8M4KiFD14","pageview_id":"pageId-1700072290307-4640390540921","variation_id":"test_3","index":1},"_inspection":{},"properties":{},"action":"Click","auto_collected_properties":{"page_trigger":"Click","trigger_element":{"tag":"A","attributes":{"class":"btn","href":"https://clinic.example/book"},"inner_text":"Book abortion pill visit","xpath":"/HTML/body[1]/div[1]/a[1]","num_child_buttons":0,"timestamp":"2023-11-15T18:19:25.126Z","position":{"x":337.1015625,"y":376.390625}}}}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://analytics.tiktok.com/api/v2/pixel/act",
             "text/plain;charset=UTF-8",
             body,
@@ -493,7 +470,8 @@ mod tests {
     #[test]
     fn act_metadata_gives_title() {
         let body = r#"{"event_id":"","message_id":"messageId-1","is_onsite":false,"context":{"user":{"anonymous_id":"x_.tt.1"},"pixel":{"code":"CT3QOPRC77U4G4EGV490","runtime":"1","codes":"CT3QOPRC77U4G4EGV490"},"page":{"url":"https://www.coverme.gov/","referrer":""}},"properties":{},"action":"Metadata","auto_collected_properties":{"page_trigger":"PageView","content_data":{"open_graph":"{}","microdata":"[]","json_ld":"[]","meta":"{\"title\":\"Home | CoverME.gov\"}"}}}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://analytics.tiktok.com/api/v2/pixel/act",
             "text/plain;charset=UTF-8",
             body,
@@ -510,10 +488,11 @@ mod tests {
         let two = one
             .replace("CompletePayment", "Search")
             .replace("CCANARY0TIKTOK0PIXEL", "CSECOND0TIKTOK0PIXEL");
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://analytics.tiktok.com/api/v2/pixel/batch",
             "text/plain;charset=UTF-8",
-            &format!(r#"{{"batch":[{one},{two}],"batch_id":"b1"}}"#),
+            format!(r#"{{"batch":[{one},{two}],"batch_id":"b1"}}"#),
         );
         let ev = Engine::new().events(&ex).unwrap();
         assert_eq!(ev.len(), 2);
@@ -556,10 +535,11 @@ mod tests {
         let body = format!(
             r#"{{"event_source":"web","event_source_id":"CCANARY0TIKTOK0PIXEL","test_event_code":"TEST123","data":[{{"event":"SubmitForm","event_time":1700000000,"event_id":"ev-1","user":{{"email":["{EM}"],"phone":"a3f1c0cbd0e1d9c8e0b3f3c7a3b2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4","external_id":"{EM}","ttp":"01HCANARYTTP_.tt.1","ttclid":"E.C.P.canary","ip":"203.0.113.9","user_agent":"Mozilla/5.0 canary"}},"page":{{"url":"https://fertility.example/ivf-consult","referrer":"https://fertility.example/"}},"properties":{{"content_name":"IVF consultation","value":0}}}},{{"event":"Lead","event_time":1700000001,"user":{{"email":"{EM}"}},"page":{{"url":"https://fertility.example/thanks"}}}}]}}"#
         );
-        let mut ex = post(
+        let mut ex = Exchange::post(
+            Source::new("t", 0),
             "https://business-api.tiktok.com/open_api/v1.3/event/track/",
             "application/json",
-            &body,
+            body.clone(),
         );
         ex.request_headers
             .push(Header::new("Access-Token", "tt-secret-canary-token"));
@@ -607,10 +587,11 @@ mod tests {
         let one = format!(
             r#"{{"pixel_code":"CLEGACY0TIKTOK0PIXEL","event":"ViewContent","timestamp":"2024-01-01T00:00:00Z","access_token":"body-secret-canary","context":{{"ad":{{"callback":"E.C.P.legacy"}},"page":{{"url":"https://pharmacy.example/rx/naltrexone"}},"user":{{"email":"{EM}","ttp":"legacy-ttp"}},"ip":"198.51.100.7","user_agent":"UA"}},"properties":{{"content_name":"Naltrexone"}}}}"#
         );
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://business-api.tiktok.com/open_api/v1.3/pixel/track/",
             "application/json",
-            &one,
+            one.clone(),
         );
         let e = &Engine::new().events(&ex).unwrap()[0];
         assert_eq!(e.event, "ViewContent");
@@ -629,7 +610,8 @@ mod tests {
         assert!(!s.contains("body-secret-canary"), "{s}");
 
         let batch = r#"{"pixel_code":"CLEGACY0TIKTOK0PIXEL","batch":[{"event":"ViewContent","context":{"page":{"url":"https://a.example/"}}},{"event":"AddToCart","context":{"page":{"url":"https://a.example/cart"}}}]}"#;
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://business-api.tiktok.com/open_api/v1.3/pixel/batch/",
             "application/json",
             batch,
@@ -642,19 +624,22 @@ mod tests {
 
     #[test]
     fn telemetry_is_not_an_event_and_bad_bodies_are_errors() {
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://analytics.tiktok.com/api/v2/pixel/perf",
             "text/plain",
             "{}",
         );
         assert!(Engine::new().events(&ex).unwrap().is_empty());
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://analytics.tiktok.com/api/v2/pixel",
             "text/plain",
             "not json at all",
         );
         assert!(Engine::new().events(&ex).is_err());
-        let ex = post(
+        let ex = Exchange::post(
+            Source::new("t", 0),
             "https://business-api.tiktok.com/open_api/v1.3/event/track/",
             "application/json",
             r#"{"data":5}"#,
@@ -675,10 +660,10 @@ mod tests {
                 "https://business-api.tiktok.com/open_api/v1.3/event/track/",
                 "https://business-api.tiktok.com/open_api/v1.3/pixel/batch/",
             ] {
-                let mut ex = post(url, "text/plain", "");
+                let mut ex = Exchange::post(Source::new("t", 0), url, "text/plain", "");
                 if let Some(b) = ex.body.as_mut() { b.bytes = body.clone(); }
                 let _ = engine.events(&ex);
-                let ex = post(url, "text/plain", &json);
+                let ex = Exchange::post(Source::new("t", 0), url, "text/plain", json.clone());
                 let _ = engine.events(&ex);
             }
             let _ = engine.events(&Exchange::get(

@@ -133,7 +133,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use crate::Engine;
-    use crate::model::{Exchange, HashAlgo, RequestBody, Source, Vendor};
+    use crate::model::{Exchange, HashAlgo, Source, Vendor};
     use proptest::prelude::*;
 
     fn events(url: &str) -> Vec<crate::model::Event> {
@@ -222,16 +222,12 @@ mod tests {
 
     #[test]
     fn adsctp_form_post_conversion_with_plain_email() {
-        let mut ex = Exchange::get(
+        let ex = Exchange::post(
             Source::new("t", 0),
             "https://analytics.twitter.com/1/i/adsctp",
+            "application/x-www-form-urlencoded",
+            "txn_id=o1abc&event=%7B%22email_address%22%3A%22jane.doe.canary%40example.com%22%2C%22value%22%3A%2249%22%7D&tw_document_href=https%3A%2F%2Fclinic.example%2Fivf%2Fbooked&tw_iframe_status=0",
         );
-        ex.method = "POST".into();
-        ex.body = Some(RequestBody {
-            bytes: b"txn_id=o1abc&event=%7B%22email_address%22%3A%22jane.doe.canary%40example.com%22%2C%22value%22%3A%2249%22%7D&tw_document_href=https%3A%2F%2Fclinic.example%2Fivf%2Fbooked&tw_iframe_status=0".to_vec(),
-            content_type: Some("application/x-www-form-urlencoded".into()),
-            params: vec![],
-        });
         let e = &Engine::new().events(&ex).unwrap()[0];
         assert_eq!(e.event, "conversion");
         assert_eq!(e.transport.format, "form");
@@ -256,9 +252,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(q in "[ -~]{0,200}", body in "[ -~]{0,200}") {
-            let mut ex = Exchange::get(Source::new("p", 0), format!("https://analytics.twitter.com/i/adsctp?{q}"));
-            ex.method = "POST".into();
-            ex.body = Some(RequestBody { bytes: body.into_bytes(), content_type: Some("application/x-www-form-urlencoded".into()), params: vec![] });
+            let ex = Exchange::post(Source::new("p", 0), format!("https://analytics.twitter.com/i/adsctp?{q}"), "application/x-www-form-urlencoded", body);
             let _ = Engine::new().events(&ex);
         }
 
