@@ -99,13 +99,8 @@ fn decode_appmeasurement(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), 
     // Query and form body in wire order (not overlaid: the stacking syntax
     // depends on order).
     let mut pairs = req.query.pairs().to_vec();
-    let body = req.body.params();
-    let format = if body.is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
-    pairs.extend(body.into_pairs());
+    let format = req.params_format();
+    pairs.extend(req.body_params().pairs().iter().cloned());
     if pairs.is_empty() && rsid.is_none() {
         return Err("AppMeasurement hit has no report suite and no parameters".into());
     }

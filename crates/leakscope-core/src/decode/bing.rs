@@ -46,11 +46,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     if p.is_empty() {
         return Err("UET request has no parameters in its URL or body".into());
     }
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let evt = p.get_nonempty("evt");
     let action = p.get_nonempty("ea");
     // A custom event is named by its action; `pageLoad` and friends by `evt`.

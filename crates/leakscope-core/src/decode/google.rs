@@ -377,11 +377,7 @@ fn decode_urchin(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> 
     if p.is_empty() {
         return Err("__utm.gif hit has no parameters".into());
     }
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let mut ev = req.event(p.get_nonempty("utmt").unwrap_or("pageview"), format);
     ev.account_id = owned(p.get_nonempty("utmac"));
     ev.page_url = match (p.get_nonempty("utmhn"), p.get_nonempty("utmp")) {
@@ -486,11 +482,7 @@ pub fn decode_ads(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String>
         .map(|(_, v)| *v)
         .or_else(|| p.get_nonempty("en"))
         .unwrap_or(kind);
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let mut ev = req.event(name, format);
     ev.account_id = id
         .map(|i| format!("AW-{i}"))
@@ -636,15 +628,23 @@ fn body_hits(req: &Request<'_>) -> Vec<Params> {
                 .filter(|p| !p.is_empty())
                 .collect();
             if lines.is_empty() {
-                let p = req.body.params();
-                if p.is_empty() { Vec::new() } else { vec![p] }
+                let p = req.body_params();
+                if p.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![p.clone()]
+                }
             } else {
                 lines
             }
         }
         BodyFormat::Multipart => {
-            let p = req.body.params();
-            if p.is_empty() { Vec::new() } else { vec![p] }
+            let p = req.body_params();
+            if p.is_empty() {
+                Vec::new()
+            } else {
+                vec![p.clone()]
+            }
         }
         BodyFormat::Empty | BodyFormat::Json | BodyFormat::Binary => Vec::new(),
     }

@@ -47,11 +47,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
             None => "PageView".to_owned(),
         }
     };
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let mut ev = req.event(name, format);
     // `pid` may be a comma list (several partners on one tag): kept as sent.
     ev.account_id = p.get_nonempty("pid").map(str::to_owned);

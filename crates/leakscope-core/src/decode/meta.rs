@@ -21,11 +21,7 @@ pub fn decode_pixel(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), Strin
         return Err("pixel request has no parameters in its URL or body".into());
     }
     let name = p.get_nonempty("ev").unwrap_or("(no ev)");
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let mut ev = req.event(name, format);
     ev.account_id = p.get_nonempty("id").map(str::to_owned);
     ev.page_url = p.get_nonempty("dl").map(str::to_owned);

@@ -38,6 +38,8 @@ pub struct Request<'a> {
     pub proxied: bool,
     pub query: Params,
     pub body: Body<'a>,
+    /// Form or multipart fields of the body, parsed on first use.
+    body_params: std::cell::OnceCell<Params>,
 }
 
 impl<'a> Request<'a> {
@@ -67,18 +69,34 @@ impl<'a> Request<'a> {
             proxied,
             query,
             body,
+            body_params: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Form or multipart fields of the body (empty for other bodies), parsed once.
+    pub fn body_params(&self) -> &Params {
+        self.body_params.get_or_init(|| self.body.params())
+    }
+
+    /// Where key/value fields were read: `query` when the body has none,
+    /// else the body's format (`form`, `multipart`).
+    pub fn params_format(&self) -> &'static str {
+        if self.body_params().is_empty() {
+            "query"
+        } else {
+            self.body_format()
         }
     }
 
     /// Query and form/multipart body fields merged, body winning per key.
     pub fn all_params(&self) -> Params {
-        let body = self.body.params();
+        let body = self.body_params();
         if body.is_empty() {
             self.query.clone()
         } else if self.query.is_empty() {
-            body
+            body.clone()
         } else {
-            self.query.overlay(&body)
+            self.query.overlay(body)
         }
     }
 

@@ -70,11 +70,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     if p.is_empty() {
         return Err("Nextdoor request has no parameters in its URL or body".into());
     }
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let mut ev = req.event(p.get_nonempty("ev").unwrap_or("(no ev)"), format);
     ev.account_id = p.get_nonempty("pid").map(str::to_owned);
     ev.page_url = p.get_nonempty("pl").map(str::to_owned);

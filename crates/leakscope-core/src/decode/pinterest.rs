@@ -71,11 +71,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
         None if path.ends_with("/user") => "user_sync".to_owned(),
         None => "(no event)".to_owned(),
     };
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let mut ev = req.event(name, format);
     ev.account_id = p.get_nonempty("tid").map(str::to_owned);
 

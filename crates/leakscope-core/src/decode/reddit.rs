@@ -46,11 +46,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     if p.is_empty() {
         return Err("Reddit pixel request has no parameters in its URL or body".into());
     }
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let base = p.get_nonempty("event").unwrap_or("(no event)");
     // A `Custom` event is named by the site.
     let name = match p.get_nonempty("m.customEventName") {

@@ -64,11 +64,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     if p.is_empty() {
         return Err("Snap pixel request has no parameters".into());
     }
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     let pairs: Vec<(String, String)> = p.into_pairs();
     let mut ev = req.event("", format);
     classic(&mut ev, &pairs, "");

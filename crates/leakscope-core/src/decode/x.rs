@@ -42,11 +42,7 @@ pub fn decode(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), String> {
     if p.is_empty() {
         return Err("X pixel request has no parameters in its URL or body".into());
     }
-    let format = if req.body.params().is_empty() {
-        "query"
-    } else {
-        req.body_format()
-    };
+    let format = req.params_format();
     // (name, params) per event: `events=[[name,{..}],...]` carries several.
     let mut named: Vec<(String, String, Option<Value>)> = Vec::new();
     if let Some(Value::Array(list)) = p.get_nonempty("events").map(json_or_string) {
