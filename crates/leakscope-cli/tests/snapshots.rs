@@ -1,0 +1,34 @@
+//! Snapshots of what a user sees on the demo capture: the table and the JSON
+//! document. A change to any decoder's output shows up here as a diff to review
+//! (`cargo insta review`), never silently.
+
+use std::process::Command;
+
+fn demo(format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["demo", "--format", format])
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+#[test]
+fn demo_table() {
+    insta::assert_snapshot!(demo("table"));
+}
+
+#[test]
+fn demo_json_document() {
+    // Snapshot the bytes as printed (the version line masked), so number
+    // formatting and key order are part of what is checked.
+    let text = demo("json").replace(
+        &format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"version\": \"[version]\"",
+    );
+    insta::assert_snapshot!(text);
+}
