@@ -416,6 +416,21 @@ pub struct Twin {
     pub source: Source,
 }
 
+/// A value we planted (a canary: made-up email, phone, name or search term)
+/// found in a request, with the exact chain of encodings it was found under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanaryHit {
+    /// `email`, `phone`, `name`, `search` or `other`.
+    pub value_kind: String,
+    /// The canary as planted (ours, made up: safe to print).
+    pub value: String,
+    /// Where in the request: `url.query.q`, `body.ud[em]`, `cookie:_uid`, `header:referer`...
+    pub field: String,
+    /// Decoding steps outermost first, ending in what matched, e.g.
+    /// `base64 → json → email` or `sha256(normalize_email)`.
+    pub chain: String,
+}
+
 /// One normalized tracker event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -451,6 +466,9 @@ pub struct Event {
     pub source: Source,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub twins: Vec<Twin>,
+    /// Planted values found in the request that carried this event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub canaries: Vec<CanaryHit>,
     /// Every field as decoded, in wire order, nothing dropped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub raw: Vec<RawField>,

@@ -142,6 +142,7 @@ impl<'a> Request<'a> {
             transport: self.transport(format),
             source: self.ex.source.clone(),
             twins: Vec::new(),
+            canaries: Vec::new(),
             raw: Vec::new(),
         }
     }
