@@ -1,12 +1,13 @@
 //! `leakscope`: see, prove and stop health data flowing to ad-tech.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
-use leakscope_core::{Analysis, DecodeErrorKind, Engine};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use leakscope_core::{DecodeErrorKind, Engine};
+use leakscope_detect::{Canary, Detector, Pipeline, Report};
 
 mod output;
 
@@ -27,34 +28,57 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode every tracker request in captured traffic (HAR, DevTools logs,
-    /// URL lists, JSON Lines of requests; gzip or plain; format read from content).
+    /// Decode every tracker request in captured traffic and report where
+    /// health information and a person's identity reached a third party.
+    /// Inputs: HAR, DevTools logs, URL lists, JSON Lines of requests; gzip or
+    /// plain; the format is read from the content.
     Analyze {
         /// Capture files. `-` reads standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// Write the output here instead of standard output.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        out: OutputArgs,
+        #[command(flatten)]
+        canaries: CanaryArgs,
     },
     /// Analyze the built-in demo capture: a made-up online pharmacy whose
     /// pages send refill, search and appointment activity to trackers.
     Demo {
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[command(flatten)]
+        out: OutputArgs,
     },
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the output here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CanaryArgs {
+    /// A value you planted (made-up email, phone, name or search term); found
+    /// in any encoding a tracker uses. Repeatable.
+    #[arg(long = "canary", value_name = "VALUE")]
+    values: Vec<String>,
+    /// A file of canaries, one per line (`#` comments).
+    #[arg(long = "canary-file", value_name = "FILE")]
+    canary_files: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 enum Format {
-    /// A table per page: which vendors got which events, carrying what.
+    /// Findings, then events, grouped per page: for people.
     Table,
     /// One JSON document: {"events": [...], "findings": [...]}.
     Json,
-    /// One JSON event per line.
+    /// One JSON event per line, then one {"finding": {...}} per line.
     Jsonl,
+    /// A Markdown report.
+    Md,
 }
 
 /// The demo capture, compiled in so the demo needs nothing beside the binary.
@@ -83,52 +107,73 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Analyze {
             files,
-            format,
-            output,
+            out,
+            canaries,
         } => {
+            let detector = Detector::new(&load_canaries(&canaries)?)?;
+            let mut pipeline = Pipeline::new(&engine, &detector);
             let mut inputs = Vec::new();
-            let mut analyzer = engine.analyzer();
             for f in &files {
                 let label = f.display().to_string();
-                let summary = read_input(f, &label, &mut analyzer)?;
-                inputs.push(output::InputSummary {
-                    file: label,
-                    format: summary.format.as_str().to_owned(),
-                    exchanges: summary.exchanges,
-                    skipped: summary.skipped,
-                });
+                let summary = read_input(f, &label, &mut pipeline)?;
+                inputs.push(output::InputSummary::new(label, &summary));
             }
-            let analysis = analyzer.finish();
-            report_decode_errors(&analysis);
-            match output {
-                Some(path) => {
-                    let file = std::fs::File::create(&path)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    let mut w = io::BufWriter::new(file);
-                    output::write(&mut w, format_of(format), &analysis, &inputs)?;
-                    w.flush()?;
-                }
-                None => write_stdout(format, &analysis, &inputs)?,
-            }
+            finish(pipeline.finish(), &inputs, &out)
         }
-        Command::Demo { format } => {
-            let mut analyzer = engine.analyzer();
+        Command::Demo { out } => {
+            let detector = Detector::new(&[])?;
+            let mut pipeline = Pipeline::new(&engine, &detector);
             let summary = leakscope_ingest::read_reader(
                 DEMO_HAR,
                 DEMO_LABEL,
-                &mut |ex| analyzer.feed(&ex),
+                &mut |ex| pipeline.feed(&ex),
                 &mut |w| eprintln!("leakscope: warning: {w}"),
             )
             .context("the built-in demo capture did not read")?;
-            let analysis = analyzer.finish();
-            report_decode_errors(&analysis);
-            let inputs = vec![output::InputSummary {
-                file: DEMO_LABEL.into(),
-                format: summary.format.as_str().into(),
-                exchanges: summary.exchanges,
-                skipped: summary.skipped,
-            }];
-            write_stdout(format, &analysis, &inputs)?;
+            let inputs = vec![output::InputSummary::new(DEMO_LABEL.into(), &summary)];
+            finish(pipeline.finish(), &inputs, &out)
+        }
+    }
+}
+
+fn load_canaries(args: &CanaryArgs) -> anyhow::Result<Vec<Canary>> {
+    let mut values = args.values.clone();
+    for f in &args.canary_files {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read canary file {}", f.display()))?;
+        values.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned),
+        );
+    }
+    Ok(values.into_iter().map(Canary::new).collect())
+}
+
+fn finish(report: Report, inputs: &[output::InputSummary], out: &OutputArgs) -> anyhow::Result<()> {
+    report_decode_errors(&report);
+    let format = out.format;
+    match &out.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = io::BufWriter::new(file);
+            output::write(&mut w, format_of(format), &report, inputs, false)?;
+            w.flush()?;
+        }
+        None => {
+            // anstream strips colour when stdout is not a terminal or NO_COLOR is set.
+            let mut w = anstream::AutoStream::auto(io::stdout().lock());
+            let color = !matches!(w.current_choice(), anstream::ColorChoice::Never);
+            let mut w = io::BufWriter::new(&mut w);
+            match output::write(&mut w, format_of(format), &report, inputs, color)
+                .and_then(|_| w.flush())
+            {
+                // A closed pipe (`| head`) is not an error worth a message.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                r => r.context("cannot write to standard output")?,
+            }
         }
     }
     Ok(())
@@ -139,29 +184,16 @@ fn format_of(f: Format) -> output::Format {
         Format::Table => output::Format::Table,
         Format::Json => output::Format::Json,
         Format::Jsonl => output::Format::Jsonl,
-    }
-}
-
-fn write_stdout(
-    format: Format,
-    analysis: &Analysis,
-    inputs: &[output::InputSummary],
-) -> anyhow::Result<()> {
-    let stdout = io::stdout();
-    let mut w = io::BufWriter::new(stdout.lock());
-    match output::write(&mut w, format_of(format), analysis, inputs).and_then(|_| w.flush()) {
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("cannot write to standard output"),
+        Format::Md => output::Format::Markdown,
     }
 }
 
 fn read_input(
-    path: &std::path::Path,
+    path: &Path,
     label: &str,
-    analyzer: &mut leakscope_core::Analyzer<'_>,
+    pipeline: &mut Pipeline<'_>,
 ) -> anyhow::Result<leakscope_ingest::Summary> {
-    let mut on_ex = |ex: leakscope_core::Exchange| analyzer.feed(&ex);
+    let mut on_ex = |ex: leakscope_core::Exchange| pipeline.feed(&ex);
     let mut on_warn = |w: leakscope_ingest::Warning| eprintln!("leakscope: warning: {w}");
     let res = if path.as_os_str() == "-" {
         leakscope_ingest::read_reader(io::stdin().lock(), label, &mut on_ex, &mut on_warn)
@@ -174,9 +206,9 @@ fn read_input(
 /// Malformed tracker requests are warned about one by one; requests with
 /// nothing in them (truncated URL lists, bodies a capture dropped) are many
 /// and alike, so they get one line with the first example.
-fn report_decode_errors(a: &Analysis) {
-    let mut empty = a.errors.iter().filter(|e| e.kind == DecodeErrorKind::Empty);
-    for e in a
+fn report_decode_errors(r: &Report) {
+    let mut empty = r.errors.iter().filter(|e| e.kind == DecodeErrorKind::Empty);
+    for e in r
         .errors
         .iter()
         .filter(|e| e.kind == DecodeErrorKind::Malformed)

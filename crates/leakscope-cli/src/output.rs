@@ -1,10 +1,13 @@
-//! Output formats of `leakscope analyze`: a human table per page, one JSON
-//! document, or JSON Lines.
+//! Output formats: a table for people (findings first, grouped per page and
+//! vendor, most severe first), one JSON document, JSON Lines, Markdown.
+//! Captured text is hostile: it is clipped and stripped of control
+//! characters before it reaches a terminal, and Markdown-escaped in `md`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use leakscope_core::{Analysis, Event};
+use leakscope_core::{Event, Party};
+use leakscope_detect::{Finding, Report, Severity};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -12,6 +15,7 @@ pub enum Format {
     Table,
     Json,
     Jsonl,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -22,75 +26,257 @@ pub struct InputSummary {
     pub skipped: u64,
 }
 
-/// The JSON document. `findings` is filled by the verdict engine (next
-/// stage); it is part of the contract already so consumers can rely on it.
+impl InputSummary {
+    pub fn new(file: String, s: &leakscope_ingest::Summary) -> Self {
+        InputSummary {
+            file,
+            format: s.format.as_str().to_owned(),
+            exchanges: s.exchanges,
+            skipped: s.skipped,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Document<'a> {
     version: &'static str,
     inputs: &'a [InputSummary],
+    summary: Summary,
     events: &'a [Event],
-    findings: [(); 0],
+    findings: &'a [Finding],
     decode_errors: &'a [leakscope_core::DecodeError],
+}
+
+#[derive(Serialize)]
+struct Summary {
+    requests: u64,
+    events: usize,
+    findings: BTreeMap<&'static str, usize>,
+}
+
+fn summary(r: &Report, inputs: &[InputSummary]) -> Summary {
+    let mut findings = BTreeMap::new();
+    for s in Severity::ALL {
+        findings.insert(
+            s.as_str(),
+            r.findings.iter().filter(|f| f.severity == s).count(),
+        );
+    }
+    Summary {
+        requests: inputs.iter().map(|i| i.exchanges).sum(),
+        events: r.events.len(),
+        findings,
+    }
 }
 
 pub fn write(
     w: &mut dyn Write,
     format: Format,
-    a: &Analysis,
+    r: &Report,
     inputs: &[InputSummary],
+    color: bool,
 ) -> io::Result<()> {
     match format {
         Format::Json => {
             let doc = Document {
                 version: env!("CARGO_PKG_VERSION"),
                 inputs,
-                events: &a.events,
-                findings: [],
-                decode_errors: &a.errors,
+                summary: summary(r, inputs),
+                events: &r.events,
+                findings: &r.findings,
+                decode_errors: &r.errors,
             };
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)
         }
         Format::Jsonl => {
-            for e in &a.events {
+            for e in &r.events {
                 serde_json::to_writer(&mut *w, e)?;
+                writeln!(w)?;
+            }
+            for f in &r.findings {
+                serde_json::to_writer(&mut *w, &serde_json::json!({ "finding": f }))?;
                 writeln!(w)?;
             }
             Ok(())
         }
-        Format::Table => table(w, a, inputs),
+        Format::Table => table(w, r, inputs, &Style::new(color)),
+        Format::Markdown => markdown(w, r, inputs),
     }
 }
 
-fn table(w: &mut dyn Write, a: &Analysis, inputs: &[InputSummary]) -> io::Result<()> {
-    let exchanges: u64 = inputs.iter().map(|i| i.exchanges).sum();
+/// ANSI styles, or nothing when colour is off.
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn new(on: bool) -> Style {
+        Style { on }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;97;41",
+            Severity::High => "1;31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.paint(code, &format!("{:<8}", s.as_str().to_uppercase()))
+    }
+
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+/// Groups items by page in order of first appearance.
+fn by_page<'a, T>(
+    items: impl Iterator<Item = &'a T>,
+    page: impl Fn(&T) -> Option<&str>,
+) -> Vec<(String, Vec<&'a T>)>
+where
+    T: 'a,
+{
+    let mut pages: Vec<(String, Vec<&T>)> = Vec::new();
+    for it in items {
+        let p = page(it).unwrap_or("(page unknown)").to_owned();
+        match pages.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, v)) => v.push(it),
+            None => pages.push((p, vec![it])),
+        }
+    }
+    pages
+}
+
+fn table(w: &mut dyn Write, r: &Report, inputs: &[InputSummary], st: &Style) -> io::Result<()> {
+    let s = summary(r, inputs);
     let mut by_vendor: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in &a.events {
+    for e in &r.events {
         *by_vendor.entry(e.vendor.as_str()).or_default() += 1;
     }
     writeln!(
         w,
-        "{} requests read from {} input(s); {} tracker events",
-        exchanges,
+        "{} requests read from {} input(s); {} tracker events; {} findings",
+        s.requests,
         inputs.len(),
-        a.events.len()
+        s.events,
+        r.findings.len()
     )?;
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .filter(|x| s.findings[x.as_str()] > 0)
+        .map(|x| format!("{} {}", x.as_str(), s.findings[x.as_str()]))
+        .collect();
+    if !counts.is_empty() {
+        writeln!(w, "findings: {}", counts.join(", "))?;
+    }
     if !by_vendor.is_empty() {
         let list: Vec<String> = by_vendor.iter().map(|(v, n)| format!("{v} {n}")).collect();
-        writeln!(w, "by vendor: {}", list.join(", "))?;
+        writeln!(w, "events by vendor: {}", list.join(", "))?;
     }
-    // Pages in order of first appearance.
-    let mut pages: Vec<(&str, Vec<&Event>)> = Vec::new();
-    for e in &a.events {
-        let page = e.page_url.as_deref().unwrap_or("(page unknown)");
-        match pages.iter_mut().find(|(p, _)| *p == page) {
-            Some((_, v)) => v.push(e),
-            None => pages.push((page, vec![e])),
+
+    if !r.findings.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", st.bold("FINDINGS (most severe first)"))?;
+        // Pages ordered by their worst finding; within a page, per vendor.
+        let mut pages = by_page(r.findings.iter(), |f| f.page_url.as_deref());
+        pages.sort_by_key(|(_, fs)| std::cmp::Reverse(fs.iter().map(|f| f.severity).max()));
+        for (page, mut fs) in pages {
+            writeln!(w)?;
+            writeln!(w, "page {}", st.bold(&clip(&page, 160)))?;
+            fs.sort_by(|a, b| a.vendor.cmp(&b.vendor).then(b.severity.cmp(&a.severity)));
+            let mut vendors: Vec<_> = fs.iter().map(|f| f.vendor).collect();
+            vendors.dedup();
+            vendors.sort_by_key(|v| {
+                std::cmp::Reverse(
+                    fs.iter()
+                        .filter(|f| f.vendor == *v)
+                        .map(|f| f.severity)
+                        .max(),
+                )
+            });
+            for v in vendors {
+                let mut vf: Vec<&&Finding> = fs.iter().filter(|f| f.vendor == v).collect();
+                vf.sort_by_key(|f| std::cmp::Reverse(f.severity));
+                let org = &vf[0].organisation;
+                writeln!(
+                    w,
+                    "  {} {}",
+                    st.bold(v.as_str()),
+                    st.dim(&format!("({org})"))
+                )?;
+                for f in vf {
+                    writeln!(
+                        w,
+                        "    {} {:<26} {}",
+                        st.severity(f.severity),
+                        clip(&f.event, 26),
+                        st.dim(&f.id)
+                    )?;
+                    for h in &f.health {
+                        let counted = h.strength == leakscope_detect::Strength::Strong
+                            || !h.signals.is_empty();
+                        if counted {
+                            writeln!(
+                                w,
+                                "        health   {} \"{}\" in {}",
+                                h.category.as_str(),
+                                clip(&h.matched, 60),
+                                h.field
+                            )?;
+                        }
+                    }
+                    let ids: Vec<String> = f
+                        .identifiers
+                        .iter()
+                        .filter(|i| i.counts)
+                        .map(|i| {
+                            if i.hashed {
+                                format!("{} (hashed)", i.kind)
+                            } else {
+                                i.kind.clone()
+                            }
+                        })
+                        .collect();
+                    if !ids.is_empty() {
+                        writeln!(w, "        identity {}", clip(&dedup(ids).join(", "), 120))?;
+                    }
+                    for c in &f.canaries {
+                        writeln!(
+                            w,
+                            "        canary   {} in {} via {}",
+                            c.value_kind, c.field, c.chain
+                        )?;
+                    }
+                    writeln!(
+                        w,
+                        "        {}",
+                        st.dim(&format!("{}  [{}]", f.source, f.rule))
+                    )?;
+                }
+            }
         }
     }
-    for (page, events) in pages {
+
+    writeln!(w)?;
+    writeln!(w, "{}", st.bold("EVENTS"))?;
+    for (page, events) in by_page(r.events.iter(), |e| e.page_url.as_deref()) {
         writeln!(w)?;
-        writeln!(w, "page {}", clip(page, 160))?;
+        writeln!(w, "page {}", clip(&page, 160))?;
         if let Some(t) = events.iter().find_map(|e| e.page_title.as_deref()) {
             writeln!(w, "  title \"{}\"", clip(t, 100))?;
         }
@@ -111,12 +297,159 @@ fn table(w: &mut dyn Write, a: &Analysis, inputs: &[InputSummary]) -> io::Result
     Ok(())
 }
 
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+    v
+}
+
+fn markdown(w: &mut dyn Write, r: &Report, inputs: &[InputSummary]) -> io::Result<()> {
+    let s = summary(r, inputs);
+    writeln!(w, "# leakscope report")?;
+    writeln!(w)?;
+    writeln!(w, "| | |")?;
+    writeln!(w, "|---|---|")?;
+    let files: Vec<String> = inputs
+        .iter()
+        .map(|i| format!("`{}`", md_code(&i.file)))
+        .collect();
+    writeln!(w, "| inputs | {} |", files.join(", "))?;
+    writeln!(w, "| requests | {} |", s.requests)?;
+    writeln!(w, "| tracker events | {} |", s.events)?;
+    for sev in Severity::ALL {
+        writeln!(
+            w,
+            "| {} findings | {} |",
+            sev.as_str(),
+            s.findings[sev.as_str()]
+        )?;
+    }
+    writeln!(w)?;
+    if r.findings.is_empty() {
+        writeln!(
+            w,
+            "No findings: no tracker event carried health information to another party."
+        )?;
+    } else {
+        writeln!(w, "## Findings")?;
+        writeln!(w)?;
+        writeln!(
+            w,
+            "| severity | vendor | event | page | health | identity | id |"
+        )?;
+        writeln!(w, "|---|---|---|---|---|---|---|")?;
+        for f in &r.findings {
+            let cats: Vec<String> = dedup(
+                f.health
+                    .iter()
+                    .filter(|h| {
+                        h.strength == leakscope_detect::Strength::Strong || !h.signals.is_empty()
+                    })
+                    .map(|h| h.category.as_str().to_owned())
+                    .collect(),
+            );
+            let ids: Vec<String> = dedup(
+                f.identifiers
+                    .iter()
+                    .filter(|i| i.counts)
+                    .map(|i| i.kind.clone())
+                    .collect(),
+            );
+            writeln!(
+                w,
+                "| **{}** | {} | {} | {} | {} | {} | `{}` |",
+                f.severity,
+                f.vendor,
+                md_cell(&f.event, 40),
+                md_cell(f.page_url.as_deref().unwrap_or("?"), 80),
+                md_cell(&cats.join(", "), 80),
+                md_cell(&ids.join(", "), 80),
+                f.id
+            )?;
+        }
+        writeln!(w)?;
+        for f in &r.findings {
+            writeln!(
+                w,
+                "### {} — {} {} ({})",
+                f.severity.as_str().to_uppercase(),
+                f.vendor,
+                md_cell(&f.event, 60),
+                f.id
+            )?;
+            writeln!(w)?;
+            writeln!(w, "{}", md_cell(&f.explanation, 2000))?;
+            writeln!(w)?;
+            for h in f.health.iter().filter(|h| {
+                h.strength == leakscope_detect::Strength::Strong || !h.signals.is_empty()
+            }) {
+                writeln!(
+                    w,
+                    "- health: `{}` \"{}\" in `{}`",
+                    h.category.as_str(),
+                    md_cell(&h.matched, 100),
+                    md_code(&h.field)
+                )?;
+            }
+            for i in f.identifiers.iter().filter(|i| i.counts) {
+                writeln!(
+                    w,
+                    "- identity: `{}`{} in `{}`",
+                    i.kind,
+                    if i.hashed { " (hashed)" } else { "" },
+                    md_code(&i.field)
+                )?;
+            }
+            for c in &f.canaries {
+                writeln!(
+                    w,
+                    "- canary: {} in `{}` via `{}`",
+                    c.value_kind,
+                    md_code(&c.field),
+                    md_code(&c.chain)
+                )?;
+            }
+            for fw in &f.frameworks {
+                writeln!(w, "- risk: **{}**: {}", fw.name, fw.why)?;
+            }
+            writeln!(
+                w,
+                "- evidence: `{}`, request `{}`",
+                md_code(&f.source.to_string()),
+                md_code(&clip(&f.request_url, 200))
+            )?;
+            writeln!(w)?;
+        }
+    }
+    Ok(())
+}
+
+/// Text safe inside a Markdown table cell: no pipes, no markup, no HTML.
+fn md_cell(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in clip(s, max).chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text safe inside a Markdown code span.
+fn md_code(s: &str) -> String {
+    clip(s, 300).replace('`', "'")
+}
+
 fn party(e: &Event) -> &'static str {
     match e.party {
-        leakscope_core::Party::ThirdParty => "third party",
-        leakscope_core::Party::FirstParty => "first party",
-        leakscope_core::Party::FirstPartyProxy => "first-party proxy",
-        leakscope_core::Party::Unknown => "party unknown",
+        Party::ThirdParty => "third party",
+        Party::FirstParty => "first party",
+        Party::FirstPartyProxy => "first-party proxy",
+        Party::Unknown => "party unknown",
     }
 }
 
@@ -178,9 +511,17 @@ fn carries(e: &Event) -> Vec<String> {
         kinds.dedup();
         out.push(format!("ids: {}", kinds.join(", ")));
     }
+    if !e.canaries.is_empty() {
+        let c: Vec<String> = e
+            .canaries
+            .iter()
+            .map(|c| format!("{} via {}", c.value_kind, c.chain))
+            .collect();
+        out.push(format!("canaries: {}", c.join("; ")));
+    }
     if !e.twins.is_empty() {
         out.push(format!(
-            "also sent {} more time(s) (privacy-sandbox twin)",
+            "also sent {} more time(s) (privacy-sandbox twin or resend)",
             e.twins.len()
         ));
     }
@@ -209,5 +550,10 @@ mod tests {
     fn clip_strips_terminal_escapes() {
         assert_eq!(clip("a\x1b[31mb", 10), "a [31mb");
         assert_eq!(clip("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn markdown_cells_cannot_break_the_table() {
+        assert_eq!(md_cell("a|b<script>", 50), "a\\|b\\<script\\>");
     }
 }

@@ -19,6 +19,21 @@ pub struct Canary {
     pub kind: CanaryKind,
 }
 
+impl Canary {
+    /// A canary whose kind is read from its shape.
+    pub fn new(value: impl Into<String>) -> Canary {
+        let value = value.into();
+        let kind = if value.contains('@') {
+            CanaryKind::Email
+        } else if value.chars().filter(char::is_ascii_digit).count() >= 7 {
+            CanaryKind::Phone
+        } else {
+            CanaryKind::Search
+        };
+        Canary { value, kind }
+    }
+}
+
 #[derive(Default)]
 pub struct CanaryMatcher;
 
