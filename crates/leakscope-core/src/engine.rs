@@ -222,15 +222,7 @@ fn finish(ev: &mut Event, ex: &Exchange, request_host: &str) {
     if let std::borrow::Cow::Owned(u) = decode::redact_url(&ev.request_url) {
         ev.request_url = u;
     }
-    for (k, v) in &mut ev.raw {
-        if decode::SECRET_QUERY_KEYS
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(k))
-            && !v.starts_with("[redacted")
-        {
-            *v = decode::meta::redacted(v);
-        }
-    }
+    decode::redact_raw_secrets(&mut ev.raw);
     if ev.page_url.is_none() {
         ev.page_url = ex
             .page_url

@@ -445,14 +445,44 @@ pub fn flatten_json(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, 
     }
 }
 
-/// Query keys whose values are credentials: redacted wherever a URL is output.
+/// Field names whose values are credentials: redacted wherever a URL or a
+/// raw field is output (matched case-insensitively on the last path part).
 pub const SECRET_QUERY_KEYS: &[&str] = &[
     "access_token",
     "appsecret_proof",
     "accessKey",
     "access-token",
     "api_secret",
+    "api_key",
+    "apikey",
+    "x-api-key",
+    "client_secret",
+    "authorization",
+    "password",
+    "passwd",
+    "session_token",
 ];
+
+/// Is this field (`data[0].access_token`, `Authorization`) a credential?
+pub fn is_secret_key(key: &str) -> bool {
+    let last = key
+        .rsplit(['.', '['])
+        .next()
+        .unwrap_or(key)
+        .trim_end_matches(']');
+    SECRET_QUERY_KEYS
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(last))
+}
+
+/// Replaces credential values in raw fields with a note of their length.
+pub fn redact_raw_secrets(raw: &mut [(String, String)]) {
+    for (k, v) in raw.iter_mut() {
+        if is_secret_key(k) && !v.starts_with("[redacted") {
+            *v = meta::redacted(v);
+        }
+    }
+}
 
 /// The URL with the values of [`SECRET_QUERY_KEYS`] replaced by a note of
 /// their length. Everything else is left byte for byte.
@@ -468,7 +498,7 @@ pub fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
     let parts: Vec<String> = query
         .split('&')
         .map(|kv| match kv.split_once('=') {
-            Some((k, v)) if SECRET_QUERY_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k)) => {
+            Some((k, v)) if is_secret_key(&crate::params::percent_decode(k)) => {
                 changed = true;
                 format!("{k}={}", meta::redacted(v).replace(' ', "%20"))
             }
@@ -558,6 +588,18 @@ mod tests {
             (sha, false, None)
         );
         assert!(user_datum("em", "em", sha).hashed);
+    }
+
+    #[test]
+    fn secrets_are_found_at_any_depth() {
+        assert!(is_secret_key("access_token"));
+        assert!(is_secret_key("data[0].Access_Token"));
+        assert!(is_secret_key("headers[Authorization]"));
+        assert!(!is_secret_key("event_id"));
+        assert_eq!(
+            redact_url("https://graph.facebook.com/v21.0/1/events?access%5Ftoken=EAAB&x=1"),
+            "https://graph.facebook.com/v21.0/1/events?access%5Ftoken=[redacted:%204%20chars]&x=1"
+        );
     }
 
     #[test]

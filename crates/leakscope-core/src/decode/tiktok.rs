@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    Request, SECRET_QUERY_KEYS, flatten_json, id_value, json_field_values, json_nonempty,
-    json_path, json_str, plain_datum, user_datum,
+    Request, flatten_json, id_value, json_field_values, json_nonempty, json_path, json_str,
+    plain_datum, user_datum,
 };
 use crate::model::Event;
 use crate::params::{json_or_string, percent_decode};
@@ -73,7 +73,7 @@ pub fn decode_pixel(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), Strin
         for (k, v) in &top {
             flatten_json(k, v, &mut top_raw);
         }
-        redact_secrets(&mut top_raw);
+        super::redact_raw_secrets(&mut top_raw);
         let top_code = top
             .get("pixel_code")
             .and_then(json_str)
@@ -93,7 +93,7 @@ pub fn decode_pixel(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), Strin
     let e = Value::Object(top);
     let mut ev = tiktok_event(req, &e, "", format, is_act, false);
     flatten_json("", &e, &mut top_raw);
-    redact_secrets(&mut top_raw);
+    super::redact_raw_secrets(&mut top_raw);
     ev.raw = top_raw;
     out.push(ev);
     Ok(())
@@ -142,7 +142,7 @@ pub fn decode_events_api(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), 
             for (k, v) in &top {
                 flatten_json(k, v, &mut top_raw);
             }
-            redact_secrets(&mut top_raw);
+            super::redact_raw_secrets(&mut top_raw);
             for (i, e) in events.iter().enumerate() {
                 let prefix = format!("{list_key}[{i}]");
                 let mut ev = tiktok_event(req, e, &prefix, "json", false, true);
@@ -151,7 +151,7 @@ pub fn decode_events_api(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), 
                 }
                 let mut raw = top_raw.clone();
                 flatten_json(&prefix, e, &mut raw);
-                redact_secrets(&mut raw);
+                super::redact_raw_secrets(&mut raw);
                 ev.raw = raw;
                 out.push(ev);
             }
@@ -168,25 +168,12 @@ pub fn decode_events_api(req: &Request<'_>, out: &mut Vec<Event>) -> Result<(), 
             }
             let mut raw = Vec::new();
             flatten_json("", &e, &mut raw);
-            redact_secrets(&mut raw);
+            super::redact_raw_secrets(&mut raw);
             ev.raw = raw;
             out.push(ev);
         }
     }
     Ok(())
-}
-
-/// Replaces credential values (an `access_token` echoed into a body) with a note.
-fn redact_secrets(raw: &mut [(String, String)]) {
-    for (k, v) in raw.iter_mut() {
-        let last = k.rsplit('.').next().unwrap_or(k);
-        if SECRET_QUERY_KEYS
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(last))
-        {
-            *v = super::meta::redacted(v);
-        }
-    }
 }
 
 fn path_of(prefix: &str, rest: &str) -> String {
