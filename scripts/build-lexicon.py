@@ -71,12 +71,14 @@ DRUG_CATEGORY_SPEC = {
         "levonorgestrel|ulipristal|ulipristal acetate|norethindrone|norethindrone acetate|"
         "norethisterone|norgestimate|norgestrel|desogestrel|drospirenone|etonogestrel|"
         "ethynodiol|ethynodiol diacetate|segesterone|segesterone acetate|nonoxynol 9|"
-        "nonoxynol|dienogest|estetrol|ethinylestradiol|ethinyl estradiol|"
-        "medroxyprogesterone|medroxyprogesterone acetate|lactic acid citric acid and potassium bitartrate"
+        "estetrol|lactic acid citric acid and potassium bitartrate"
+        # ethinyl estradiol, medroxyprogesterone, dienogest and nonoxynol alone
+        # are mostly HRT / gynaecology / industrial surfactant brands; the
+        # contraceptive brands are in core.tsv
     ),
     "repro.pregnancy": (
         "doxylamine and pyridoxine|hydroxyprogesterone caproate|hydroxyprogesterone|"
-        "oxytocin|dinoprostone|carboprost|methylergonovine|terbutaline|rho d immune globulin|"
+        "oxytocin|dinoprostone|carboprost|methylergonovine|rho d immune globulin|"
         "brexanolone|zuranolone"
     ),
     "repro.fertility": (
@@ -96,7 +98,7 @@ DRUG_CATEGORY_SPEC = {
     ),
     "sexual.health": (
         "sildenafil|tadalafil|vardenafil|avanafil|alprostadil|flibanserin|bremelanotide|"
-        "dapoxetine|ospemifene|prasterone|papaverine"
+        "dapoxetine|ospemifene|prasterone"
     ),
     "gender.affirming": "",
     "mental.health": (
@@ -125,7 +127,9 @@ DRUG_CATEGORY_SPEC = {
         "acamprosate|disulfiram|lofexidine|varenicline|nicotine|cytisine|cytisinicline"
     ),
     "genetic": "",
-    "condition.diagnosis": (
+    # Listed so they ship even without a consumer drug page; their category
+    # stays medication.rx (S2) as in the taxonomy (insulin, atorvastatin, ...).
+    "medication.rx": (
         "insulin|insulin glargine|insulin lispro|insulin aspart|insulin detemir|"
         "insulin degludec|insulin glulisine|insulin human|insulin isophane|"
         "metformin|glipizide|glyburide|glimepiride|pioglitazone|rosiglitazone|sitagliptin|"
@@ -235,11 +239,19 @@ EXCLUDE = set(words(
     "sunscreen|avobenzone|octinoxate|oxybenzone|homosalate|octocrylene|octisalate|"
     "ensulizole|tuberculin|histamine|methacholine|mannitol|barium sulfate|"
     "iohexol|iopamidol|iodixanol|gadolinium|fluorescein|indocyanine green|"
-    "technetium|sincalide|secretin|cosyntropin|"
+    "technetium|sincalide|secretin|cosyntropin|igepal co 630|buccal|rhodafac re 610|norfox np 9|tergitol np 9|"
     # generic or non-clinical single words found among condition names
     "disease|syndrome|disorder|illness|hostility|unhappiness|weakness|freckles|flushing|"
     "stupor|plague|pallor|nervousness|hiccough|sneezing|somnolence|dehydration"
 ))
+
+
+# Brands whose indication differs from their ingredient's usual one.
+BRAND_CATEGORY = {b: "medication.rx" for b in words(
+    "korlym|arthrotec|revatio|liqrev|adcirca|alyq|tadliq|opsynvi|entadfi|"
+    "prostin vr|prostin vr pediatric|myfembree|oriahnn|premphase|prempro|provera|aygestin|"
+    "norlutate|norlutin|norlutin acetate|endometrion|brisdelle"
+)}
 
 
 def drug_categories():
@@ -593,12 +605,14 @@ def build_drugs(pkgs, english, core):
         if ing is None:
             continue
         name = re.sub(r"\(.*?\)|\[.*?\]", " ", parts[0])
+        # "AVIANE COMPONENT LEVONORGESTREL": the brand is the part before
+        name = re.split(r"\bcomponent\b", name, flags=re.I)[0]
         t = norm(name)
         if not t or t == ing or any(x.isdigit() for x in t.split()[:1]):
             continue
         if len(t.split()) > 3 or brand_is_noise(t, english):
             continue
-        add(t, category_of(ing), "unii")
+        add(t, BRAND_CATEGORY.get(t, category_of(ing)), "unii")
         brands += 1
     return out
 
