@@ -11,6 +11,11 @@ use leakscope_detect::{Canary, Detector, Pipeline, Report};
 
 mod output;
 
+// Decoding is allocation-bound; mimalloc measured +10% on the corpus mix and
+// +27% on Meta Pixel requests over glibc malloc (cargo bench -p leakscope-core).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes are part of the interface: scripts and CI depend on them.
 const EXIT_OK: u8 = 0;
 const EXIT_USAGE: u8 = 2;

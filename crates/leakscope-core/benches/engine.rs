@@ -12,6 +12,10 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leakscope_core::{Engine, Exchange};
 
+// The allocator the `leakscope` binary uses, so the numbers are what users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // The benchmark-only corpus loader lives in leakscope-bench; compiled in here
 // by path because leakscope-bench itself depends on this crate.
 #[allow(dead_code)]
