@@ -8,6 +8,7 @@ pub mod canary;
 pub mod finding;
 pub mod health;
 pub mod identity;
+pub mod normalize;
 pub mod pipeline;
 pub mod verdict;
 
