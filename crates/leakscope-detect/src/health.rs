@@ -165,7 +165,8 @@ pub struct HealthMatcher {
     icd: Arc<[IcdRange]>,
 }
 
-type IcdRange = ([u8; 3], [u8; 3], HealthCategory);
+/// `(from, to, category)`: upper-case codes without the dot, 3 to 7 characters.
+type IcdRange = (Box<str>, Box<str>, HealthCategory);
 
 static BUILTIN: LazyLock<Result<HealthMatcher, String>> = LazyLock::new(|| {
     HealthMatcher::build(&BUILTIN_LEXICON, BUILTIN_ICD10_RANGES).map_err(|e| e.to_string())
@@ -176,8 +177,9 @@ impl HealthMatcher {
     pub fn builtin() -> HealthMatcher {
         match &*BUILTIN {
             Ok(m) => m.clone(),
-            // The shipped files are tested; an empty matcher beats a panic.
-            Err(_) => HealthMatcher::empty(),
+            // The shipped lexicon is validated by tests; a broken one is a
+            // build defect that must not pass silently as "no health data".
+            Err(e) => panic!("built-in lexicon in data/lexicon/ is invalid: {e}"),
         }
     }
 
@@ -347,16 +349,23 @@ impl HealthMatcher {
         scan.finish(&page, ev)
     }
 
-    /// Category of an ICD-10-CM code by its 3-character category.
+    /// Category of an ICD-10-CM code: the first range (in file order, most
+    /// specific first) whose bounds contain the code, compared by prefix:
+    /// `Z33.2` is in `Z332–Z332`, `F10.20` in `F10–F19`.
     fn icd_category(&self, code: &str) -> Option<HealthCategory> {
-        let b = code.as_bytes();
-        if b.len() < 3 {
-            return None;
-        }
-        let key = [b[0].to_ascii_uppercase(), b[1], b[2].to_ascii_uppercase()];
+        let key: String = code
+            .chars()
+            .filter(|c| *c != '.')
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
         self.icd
             .iter()
-            .find(|(from, to, _)| *from <= key && key <= *to)
+            .find(|(from, to, _)| {
+                key.len() >= from.len()
+                    && key.len() >= to.len()
+                    && key[..from.len()] >= **from
+                    && key[..to.len()] <= **to
+            })
             .map(|(_, _, c)| *c)
     }
 }
@@ -378,25 +387,25 @@ fn parse_icd_ranges(tsv: &str) -> Result<Vec<IcdRange>, DetectError> {
                 "icd10 range: expected from, to, category: {line:?}"
             )));
         }
-        let code = |s: &str| -> Result<[u8; 3], DetectError> {
-            let b = s.trim().as_bytes();
-            if b.len() != 3 || !b[0].is_ascii_alphabetic() {
-                return Err(err(format!("icd10 range: bad 3-character code {s:?}")));
+        let code = |s: &str| -> Result<Box<str>, DetectError> {
+            let s = s.trim();
+            let ok = (3..=7).contains(&s.len())
+                && s.as_bytes()[0].is_ascii_alphabetic()
+                && s.bytes().all(|c| c.is_ascii_alphanumeric());
+            if !ok {
+                return Err(err(format!(
+                    "icd10 range: bad code {s:?} (3 to 7 letters and digits, no dot)"
+                )));
             }
-            Ok([b[0].to_ascii_uppercase(), b[1], b[2].to_ascii_uppercase()])
+            Ok(s.to_ascii_uppercase().into())
         };
         let category = HealthCategory::parse(cols[2].trim())
             .ok_or_else(|| err(format!("icd10 range: unknown category {:?}", cols[2])))?;
         out.push((code(cols[0])?, code(cols[1])?, category));
     }
-    // Narrow ranges first: F10-F19 inside a wider F01-F99 wins.
-    out.sort_by_key(|(from, to, _)| range_width(from, to));
+    // File order is the precedence: the lexicon lists narrow ranges first
+    // (Z332 before Z32–Z3A, F10–F19 before F01–F99).
     Ok(out)
-}
-
-fn range_width(from: &[u8; 3], to: &[u8; 3]) -> u32 {
-    let v = |c: &[u8; 3]| (c[0] as u32) * 1296 + (c[1] as u32) * 36 + c[2] as u32;
-    v(to).saturating_sub(v(from))
 }
 
 /// What kind of hit.
