@@ -240,6 +240,9 @@ struct Collector {
     /// Values already reported from user data and ids: the same value met
     /// again in `raw` under another path adds nothing.
     values: HashSet<String>,
+    /// Addresses found in custom data, and whether the walk is in it.
+    custom: HashSet<String>,
+    in_custom: bool,
 }
 
 impl Collector {
@@ -255,6 +258,8 @@ pub fn identify(ev: &Event) -> Vec<IdentityEvidence> {
         out: Vec::new(),
         seen: HashSet::new(),
         values: HashSet::new(),
+        custom: HashSet::new(),
+        in_custom: false,
     };
     for d in &ev.user_data {
         let (kind, base) = user_kind(&d.key);
@@ -296,11 +301,15 @@ pub fn identify(ev: &Event) -> Vec<IdentityEvidence> {
             note: placeholder.or_else(|| id_note(&id.kind).map(str::to_owned)),
         });
     }
-    for (k, v) in &ev.raw {
-        payload(&mut c, k, k, v);
-    }
+    // Custom data first: its paths are the more precise names for values
+    // that `raw` also holds (`cd[buttonFeatures]` as one JSON string).
+    c.in_custom = true;
     for (k, v) in &ev.custom_data {
         walk(&mut c, &format!("custom_data.{k}"), k, v);
+    }
+    c.in_custom = false;
+    for (k, v) in &ev.raw {
+        payload(&mut c, k, k, v);
     }
     c.out
 }
@@ -444,8 +453,21 @@ fn payload(c: &mut Collector, field: &str, key: &str, value: &str) {
     } else {
         v
     };
-    for email in emails(text) {
-        let note = placeholder_plain(&email);
+    for (email, mailto) in emails(text) {
+        let lower = email.to_ascii_lowercase();
+        if c.values.contains(&lower) || (!c.in_custom && c.custom.contains(&lower)) {
+            // Already reported from user data, or from the custom data that
+            // this raw field was parsed into.
+            continue;
+        }
+        if c.in_custom {
+            c.custom.insert(lower);
+        }
+        let note = placeholder_plain(&email).or_else(|| {
+            mailto.then(|| {
+                "a mailto: link on the page: the address it names, not the visitor's".to_owned()
+            })
+        });
         c.push(IdentityEvidence {
             kind: "email".into(),
             class: IdClass::Direct,
@@ -488,8 +510,8 @@ const NOT_TLDS: &[&str] = &[
 ];
 
 /// Plain email addresses in text: `local@domain.tld`, with a TLD of letters
-/// that is not a file extension.
-pub fn emails(text: &str) -> Vec<String> {
+/// that is not a file extension; each with whether it is a `mailto:` link.
+pub fn emails(text: &str) -> Vec<(String, bool)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let local_ok = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
@@ -520,8 +542,11 @@ pub fn emails(text: &str) -> Vec<String> {
             continue;
         }
         let email = format!("{local}@{domain}");
-        if !out.contains(&email) {
-            out.push(email);
+        let mailto = text[..at - local.len()]
+            .to_ascii_lowercase()
+            .ends_with("mailto:");
+        if !out.iter().any(|(e, _)| *e == email) {
+            out.push((email, mailto));
         }
     }
     out
@@ -595,7 +620,11 @@ mod tests {
     fn emails_in_text_without_image_names() {
         assert_eq!(
             emails("https://x.example/?e=jane.doe.canary@example.com&y=1"),
-            ["jane.doe.canary@example.com"]
+            [("jane.doe.canary@example.com".to_owned(), false)]
+        );
+        assert_eq!(
+            emails("mailto:front.desk@clinic.example"),
+            [("front.desk@clinic.example".to_owned(), true)]
         );
         assert!(emails("/img/logo@2x.png").is_empty());
         assert!(emails("lodash@4.17.21").is_empty());

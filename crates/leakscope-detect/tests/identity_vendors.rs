@@ -262,7 +262,7 @@ fn reddit_auto_em_list() {
 #[test]
 fn plain_email_and_phone_in_custom_data_and_page_url() {
     let url = "https://www.facebook.com/tr/?id=1234567890123456&ev=SubmitApplication\
-        &dl=https%3A%2F%2Fclinic.example%2Fintake%3Femail%3Djane.doe.canary%2540example.com\
+        &dl=https%3A%2F%2Fclinic.example%2Fintake%3Femail%3Dj.doe.canary2%2540example.com\
         &cd[note]=Call%20me%3A%20jane.doe.canary%40example.com&cd[phone]=%2B1%20555%20010%200199\
         &cd[ts]=1715794001783&cd[price]=1234.56&cd[logo]=%2Fimg%2Flogo%402x.png&cd[contact]=test%40test.com";
     let ex = Exchange::get(Source::new("t", 7), url);
