@@ -305,17 +305,6 @@ impl HealthMatcher {
         })
     }
 
-    fn empty() -> HealthMatcher {
-        HealthMatcher {
-            terms: None,
-            entries: Arc::new([]),
-            names: Arc::new([]),
-            acronyms: None,
-            acro_entries: Arc::new([]),
-            icd: Arc::new([]),
-        }
-    }
-
     /// Number of lexicon terms (acronyms included).
     pub fn len(&self) -> usize {
         self.entries.iter().filter(|e| e.category.is_some()).count() + self.acro_entries.len()
