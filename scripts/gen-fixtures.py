@@ -153,7 +153,7 @@ class Case:
             self.label(e, "ga4", n, cats, expect)
         return e
 
-    def tiktok(self, pid, url, event, props, cats, expect=None, user=None):
+    def tiktok(self, pid, url, event, props, cats, expect=None, user=None, expect_cats=None):
         body = {"event": event, "event_id": f"evt-{self.clock}", "message_id": f"messageId-{T0 + self.clock}-4417302967001-CCANARY0TIKTOK000001",
                 "is_onsite": False, "timestamp": "2024-11-19T14:00:00.000Z",
                 "context": {"ad": {"sdk_env": "external", "jsb_status": 2}, "device": {"platform": "pc"},
@@ -165,7 +165,7 @@ class Case:
                 "properties": props, "_inspection": {}}
         e = self.add(pid, "POST", "https://analytics.tiktok.com/api/v2/pixel", mime="text/plain;charset=UTF-8",
                      body=json.dumps(body), rtype="ping", referer=self.site + "/")
-        self.label(e, "tiktok", event, cats, expect)
+        self.label(e, "tiktok", event, cats, expect, expect_cats)
         return e
 
     def li_collect(self, pid, url, cats, expect=None, conversion=None):
@@ -484,7 +484,8 @@ def telehealth_intake():
             [("cd[content_name]", "Psychiatric evaluation"), ("cd[content_category]", "Anxiety care"), ("cd[value]", "0.00"), ("cd[currency]", "USD")],
             ec=2, ud=[("ud[em]", EM_SHA), ("ud[ph]", PH_SHA)], expect="critical", expect_cats=["mental.health"])
     c.tiktok("page_3", url, "CompleteRegistration", {"content_name": "Psychiatric evaluation", "value": 0, "currency": "USD"},
-             ["mental.health", "provider.specialty", "care.appointment"], expect="medium", user={"anonymous_id": TTP, "email": EM_SHA})
+             ["mental.health", "provider.specialty", "care.appointment"], expect="medium", user={"anonymous_id": TTP, "email": EM_SHA},
+             expect_cats=["mental.health"])
     url, title = c.page("page_4", "/intake/birth-control/cycle", "Birth control intake: your cycle | BrightPath", scripts=("fb", "snap"))
     c.pixel("page_4", url, title, "PageView", ["repro.contraception"], ud=[("ud[em]", EM_SHA)], expect="high")
     c.pixel("page_4", url, title, "R_SELECT_LAST_PERIOD_DATE", ["repro.contraception", "repro.fertility"],

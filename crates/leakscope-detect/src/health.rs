@@ -92,6 +92,12 @@ const CONTEXT_TOKENS: &[&str] = &[
     "treatment",
     "diagnosis",
     "providers",
+    // Clinical workflows: a weak word on an intake or screening page is care.
+    "intake",
+    "assessment",
+    "questionnaire",
+    "screening",
+    "telemedicine",
 ];
 
 /// Fragments that mark a health site inside a compound host label
@@ -812,6 +818,11 @@ impl Scan<'_> {
                     signals.push(e.clone());
                 }
             }
+            // A host name alone (brightpath-care.example) is too weak to make
+            // an ambiguous word count: "on your schedule" is not a booking.
+            if signals.iter().all(|s| s.starts_with("host:")) {
+                signals.clear();
+            }
             if out
                 .iter()
                 .any(|e| e.category == category && e.term == term && e.field == h.field)
@@ -827,6 +838,7 @@ impl Scan<'_> {
                 signals,
             });
         }
+        implied_categories(&mut out);
         out
     }
 }
@@ -1056,6 +1068,41 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.as_bytes()
         .windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Specialties that reveal the condition treated (health-and-law.md §3.1:
+/// "cancer/oncology" is a condition; a psychiatrist is mental health care).
+/// Stem of the specialty term → the category it implies.
+const SPECIALTY_IMPLIES: &[(&str, HealthCategory)] = &[
+    ("oncolog", HealthCategory::ConditionDiagnosis),
+    ("psychiatr", HealthCategory::MentalHealth),
+    ("psycholog", HealthCategory::MentalHealth),
+    ("addiction", HealthCategory::SubstanceUse),
+    ("reproductive endocrin", HealthCategory::ReproFertility),
+    ("fertility", HealthCategory::ReproFertility),
+    ("gender", HealthCategory::GenderAffirming),
+];
+
+/// Adds the category a specialty implies, as its own evidence saying why.
+fn implied_categories(out: &mut Vec<HealthEvidence>) {
+    let mut extra = Vec::new();
+    for e in out.iter() {
+        let counted = e.strength == Strength::Strong || !e.signals.is_empty();
+        if e.category != HealthCategory::ProviderSpecialty || !counted {
+            continue;
+        }
+        for (stem, cat) in SPECIALTY_IMPLIES {
+            let dup =
+                |x: &HealthEvidence| x.category == *cat && x.field == e.field && x.term == e.term;
+            if e.term.contains(stem) && !out.iter().any(dup) && !extra.iter().any(dup) {
+                let mut x = e.clone();
+                x.category = *cat;
+                x.signals.push("implied_by:provider.specialty".into());
+                extra.push(x);
+            }
+        }
+    }
+    out.extend(extra);
 }
 
 /// The last key of a field path (`custom_data.contents[0].icd_code` → `icd_code`).
