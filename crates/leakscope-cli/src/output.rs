@@ -176,13 +176,13 @@ fn table(w: &mut dyn Write, r: &Report, inputs: &[InputSummary], st: &Style) -> 
         s.events,
         r.findings.len()
     )?;
-    let counts: Vec<String> = Severity::ALL
+    let by_severity: Vec<String> = Severity::ALL
         .iter()
         .filter(|x| s.findings[x.as_str()] > 0)
         .map(|x| format!("{} {}", x.as_str(), s.findings[x.as_str()]))
         .collect();
-    if !counts.is_empty() {
-        writeln!(w, "findings: {}", counts.join(", "))?;
+    if !by_severity.is_empty() {
+        writeln!(w, "findings: {}", by_severity.join(", "))?;
     }
     if !by_vendor.is_empty() {
         let list: Vec<String> = by_vendor.iter().map(|(v, n)| format!("{v} {n}")).collect();
@@ -227,18 +227,15 @@ fn table(w: &mut dyn Write, r: &Report, inputs: &[InputSummary], st: &Style) -> 
                         clip(&f.event, 26),
                         st.dim(&f.id)
                     )?;
-                    for h in &f.health {
-                        let counted = h.strength == leakscope_detect::Strength::Strong
-                            || !h.signals.is_empty();
-                        if counted {
-                            writeln!(
-                                w,
-                                "        health   {} \"{}\" in {}",
-                                h.category.as_str(),
-                                clip(&h.matched, 60),
-                                h.field
-                            )?;
-                        }
+                    for h in f.health.iter().filter(|h| counts(h)) {
+                        writeln!(
+                            w,
+                            "        health   {} \"{}\" in {}: {}",
+                            h.category.as_str(),
+                            clip(&h.term, 40),
+                            h.field,
+                            st.dim(&clip(&h.matched, 70))
+                        )?;
                     }
                     let ids: Vec<String> = f
                         .identifiers
@@ -297,6 +294,11 @@ fn table(w: &mut dyn Write, r: &Report, inputs: &[InputSummary], st: &Style) -> 
     Ok(())
 }
 
+/// Health evidence the verdict counted (strong, or weak with a second signal).
+fn counts(h: &leakscope_detect::HealthEvidence) -> bool {
+    h.strength == leakscope_detect::Strength::Strong || !h.signals.is_empty()
+}
+
 fn dedup(mut v: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     v.retain(|x| seen.insert(x.clone()));
@@ -342,9 +344,7 @@ fn markdown(w: &mut dyn Write, r: &Report, inputs: &[InputSummary]) -> io::Resul
             let cats: Vec<String> = dedup(
                 f.health
                     .iter()
-                    .filter(|h| {
-                        h.strength == leakscope_detect::Strength::Strong || !h.signals.is_empty()
-                    })
+                    .filter(|h| counts(h))
                     .map(|h| h.category.as_str().to_owned())
                     .collect(),
             );
@@ -380,15 +380,14 @@ fn markdown(w: &mut dyn Write, r: &Report, inputs: &[InputSummary]) -> io::Resul
             writeln!(w)?;
             writeln!(w, "{}", md_cell(&f.explanation, 2000))?;
             writeln!(w)?;
-            for h in f.health.iter().filter(|h| {
-                h.strength == leakscope_detect::Strength::Strong || !h.signals.is_empty()
-            }) {
+            for h in f.health.iter().filter(|h| counts(h)) {
                 writeln!(
                     w,
-                    "- health: `{}` \"{}\" in `{}`",
+                    "- health: `{}` \"{}\" in `{}`: {}",
                     h.category.as_str(),
-                    md_cell(&h.matched, 100),
-                    md_code(&h.field)
+                    md_cell(&h.term, 60),
+                    md_code(&h.field),
+                    md_cell(&h.matched, 100)
                 )?;
             }
             for i in f.identifiers.iter().filter(|i| i.counts) {

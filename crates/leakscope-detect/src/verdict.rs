@@ -296,11 +296,14 @@ fn context(ev: &Event, counted: &[&HealthEvidence]) -> Context {
     let has = |list: &[&str]| tokens.iter().any(|t| list.contains(&t.as_str()));
     let event_l = ev.event.to_ascii_lowercase();
     let care_event = CARE_EVENTS.contains(&event_l.as_str());
+    // A booking or pharmacy word counts as the user's action where the user
+    // put it (URL, search, button, custom data), not in a site's page title.
     let care_categories = counted.iter().any(|e| {
-        matches!(
+        (matches!(
             e.category,
             HealthCategory::CareAppointment | HealthCategory::PharmacyAction
-        ) || e.field.contains("search")
+        ) && !matches!(e.field.as_str(), "page_title" | "referrer.path"))
+            || e.field.contains("search")
     });
     let custom_configured = counted.iter().any(|e| {
         e.field == "event"
