@@ -236,3 +236,143 @@ fn finds_every_meta_pixel_event_blacklight_found() {
     );
     assert!(labelled > 50);
 }
+
+/// Findings over one capture, with the full detector pipeline.
+fn findings(path: &str) -> Vec<leakscope_detect::Finding> {
+    let engine = Engine::new();
+    let detector = leakscope_detect::Detector::new(&[]).unwrap();
+    let mut p = leakscope_detect::Pipeline::new(&engine, &detector);
+    let full = corpus().join(path);
+    leakscope_ingest::read_path(&full, path, &mut |ex| p.feed(&ex), &mut |_| {})
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    p.finish().findings
+}
+
+fn counted_categories(f: &leakscope_detect::Finding) -> Vec<&'static str> {
+    f.health
+        .iter()
+        .filter(|h| h.strength == leakscope_detect::Strength::Strong || !h.signals.is_empty())
+        .map(|h| h.category.as_str())
+        .collect()
+}
+
+/// A finding at or above `min` whose health evidence includes `category`
+/// (and `term`, when given).
+fn assert_finding(path: &str, min: leakscope_detect::Severity, category: &str, term: Option<&str>) {
+    let fs = findings(path);
+    let hit = fs.iter().find(|f| {
+        f.severity >= min
+            && counted_categories(f).contains(&category)
+            && term.is_none_or(|t| f.health.iter().any(|h| h.term == t))
+    });
+    match hit {
+        Some(f) => println!(
+            "{path}: {} {} {} on {}",
+            f.severity,
+            f.vendor,
+            f.event,
+            f.page_url.as_deref().unwrap_or("?")
+        ),
+        None => panic!(
+            "{path}: no finding >= {min} with {category} {term:?}; got {:?}",
+            fs.iter()
+                .map(|f| (f.severity, counted_categories(f)))
+                .collect::<Vec<_>>()
+        ),
+    }
+}
+
+#[test]
+fn health_captures_yield_findings() {
+    use leakscope_detect::Severity::*;
+    // At-home fertility, HIV and pregnancy test shops, browsed logged in to Facebook.
+    assert_finding(
+        "health/fb-pixel-inspector/mylabbox.requests-merged.har",
+        Critical,
+        "repro.fertility",
+        None,
+    );
+    assert_finding(
+        "health/fb-pixel-inspector/oraquick.requests-merged.har",
+        Critical,
+        "sexual.sti_hiv",
+        None,
+    );
+    assert_finding(
+        "health/fb-pixel-inspector/personalabs.requests-merged.har",
+        Critical,
+        "repro.pregnancy",
+        None,
+    );
+    // Cancer and heart-failure pages.
+    assert_finding(
+        "health/markup-nonprofit-privacy/cityofhope.org/requests.har",
+        Critical,
+        "condition.diagnosis",
+        None,
+    );
+    assert_finding(
+        "health/markup-high-cost-of-free/www.everydayhealth.com/requests.har",
+        High,
+        "condition.diagnosis",
+        Some("heart failure"),
+    );
+    // Reproductive health and addiction treatment.
+    assert_finding(
+        "health/markup-nonprofit-privacy/www.ppgulfcoast.org/requests.har",
+        Critical,
+        "repro.contraception",
+        None,
+    );
+    assert_finding(
+        "health/markup-nonprofit-privacy/www.gatewayrehab.org/requests.har",
+        High,
+        "substance.use",
+        None,
+    );
+    // State exchanges: the corpus holds page loads only (no drug searches), so
+    // what reaches the trackers is coverage shopping, tied to ad cookies.
+    for ex in [
+        "idaho-yourhealthidaho.org",
+        "new-mexico-bewellnm.com",
+        "connecticut-accesshealthct.com",
+    ] {
+        assert_finding(
+            &format!("health/markup-healthcare-exchange-tracking/{ex}/requests.har"),
+            Medium,
+            "insurance.billing",
+            None,
+        );
+    }
+}
+
+#[test]
+fn non_health_controls_yield_nothing_above_low() {
+    let mut controls = vec![
+        "health/markup-high-cost-of-free/usmint.gov/requests.har".to_owned(),
+        "health/markup-high-cost-of-free/www.suntrust.com/requests.har".to_owned(),
+    ];
+    for dir in ["general", "edtech"] {
+        let mut files = Vec::new();
+        walk(&corpus().join(dir), &mut files);
+        for f in files {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".har") || name.contains("devtoolslog") || name.contains("perflog") {
+                controls.push(f.strip_prefix(corpus()).unwrap().display().to_string());
+            }
+        }
+    }
+    assert!(controls.len() >= 18, "{controls:?}");
+    for c in &controls {
+        let bad: Vec<_> = findings(c)
+            .into_iter()
+            .filter(|f| f.severity >= leakscope_detect::Severity::Medium)
+            .map(|f| (f.severity, counted_categories(&f), f.event, f.page_url))
+            .collect();
+        assert!(bad.is_empty(), "{c}: {bad:?}");
+    }
+    println!(
+        "{} non-health controls: no finding at medium or above",
+        controls.len()
+    );
+}

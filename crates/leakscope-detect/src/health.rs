@@ -479,7 +479,7 @@ impl Scan<'_> {
             Vendor::Hotjar | Vendor::Fullstory | Vendor::Clarity | Vendor::Other
         ) {
             for (k, v) in &ev.raw {
-                if skip_key(k) || skip_raw_key(k) {
+                if skip_key(k) || skip_raw_key(k) || !looks_like_text(v) {
                     continue;
                 }
                 self.with("raw.", |s| {
@@ -983,6 +983,25 @@ fn skip_key(k: &str) -> bool {
 }
 
 /// Raw keys of recorders that carry cookies, sessions or identity.
+/// Binary payloads a capture stored as text (a gzip body read as Latin-1)
+/// are noise in which any short term can appear: read only what looks like
+/// human text.
+fn looks_like_text(v: &str) -> bool {
+    let sample = v.chars().take(512);
+    let (mut total, mut plain) = (0usize, 0usize);
+    for c in sample {
+        total += 1;
+        if c.is_alphanumeric()
+            && (c.is_ascii() || c.is_alphabetic() && !('\u{80}'..='\u{ff}').contains(&c))
+            || c.is_whitespace()
+            || ".,;:!?'\"()-_/&%+=#@[]{}<>|*~$".contains(c)
+        {
+            plain += 1;
+        }
+    }
+    total == 0 || plain * 100 >= total * 90
+}
+
 fn skip_raw_key(k: &str) -> bool {
     let l = k.to_ascii_lowercase();
     [
