@@ -35,6 +35,8 @@ const MAX_DECODED_PER_REQUEST: usize = 8 << 20;
 const MAX_INFLATE: usize = 1 << 20;
 /// Base64 runs tried per buffer.
 const MAX_B64_RUNS: usize = 32;
+/// LZ-string decompressions tried per request.
+const MAX_LZ_TRIES: u8 = 8;
 /// Shortest run of base64 characters worth decoding.
 const MIN_B64_RUN: usize = 16;
 
@@ -279,6 +281,7 @@ impl CanaryMatcher {
             hits: Vec::new(),
             seen: HashMap::new(),
             budget: MAX_DECODED_PER_REQUEST,
+            lz_budget: MAX_LZ_TRIES,
         };
         s.url(&ex.url);
         s.body(ex);
@@ -529,6 +532,9 @@ struct Scan<'m> {
     /// inside the base64, replaces it).
     seen: HashMap<(usize, String), (usize, bool)>,
     budget: usize,
+    /// LZ-string attempts left: each is a full decompression of a run that
+    /// was not base64 text, costly and rarely right.
+    lz_budget: u8,
 }
 
 impl Scan<'_> {
@@ -638,10 +644,34 @@ impl Scan<'_> {
         for h in &ex.request_headers {
             let name = h.name.to_ascii_lowercase();
             // HTTP/2 pseudo-headers repeat the URL; the cookie header was split above.
+            // Browser-set headers carry no page data; skipping them halves
+            // the scan (pipeline bench), and the rest (Referer, custom X-
+            // headers, Authorization) are searched.
             if name.starts_with(':')
+                || name.starts_with("sec-")
                 || matches!(
                     name.as_str(),
-                    "cookie" | "content-length" | "content-type" | "content-encoding" | "host"
+                    "cookie"
+                        | "content-length"
+                        | "content-type"
+                        | "content-encoding"
+                        | "host"
+                        | "user-agent"
+                        | "accept"
+                        | "accept-encoding"
+                        | "accept-language"
+                        | "connection"
+                        | "cache-control"
+                        | "pragma"
+                        | "upgrade-insecure-requests"
+                        | "dnt"
+                        | "te"
+                        | "priority"
+                        | "origin"
+                        | "if-none-match"
+                        | "if-modified-since"
+                        | "range"
+                        | "purpose"
                 )
             {
                 continue;
@@ -802,6 +832,10 @@ impl Scan<'_> {
                 self.descend(field, &data, chain, "base64", depth);
                 continue;
             }
+            if self.lz_budget == 0 {
+                continue;
+            }
+            self.lz_budget -= 1;
             if let Some(out) = lz::decompress_base64(run).or_else(|| lz::decompress_uri(run)) {
                 self.descend(field, out.as_bytes(), chain, "lz_string", depth);
             }
@@ -847,6 +881,16 @@ fn worth_reading(b: &[u8]) -> bool {
     printable * 10 >= s.chars().count() * 9
 }
 
+/// The first decoded bytes of a run worth decoding whole: a gzip or zlib
+/// header, or printable text (UTF-8 lead bytes allowed).
+fn promising_start(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b])
+        || zlib_header(head)
+        || head
+            .iter()
+            .all(|&c| (0x20..0x7f).contains(&c) || matches!(c, b'\n' | b'\r' | b'\t') || c >= 0xc2)
+}
+
 /// Decodes a base64 run (either alphabet, padding optional). A run cut at
 /// the wrong place is retried from each of the next three characters.
 fn decode_b64_run(run: &[u8]) -> Option<Vec<u8>> {
@@ -865,6 +909,15 @@ fn decode_b64_run(run: &[u8]) -> Option<Vec<u8>> {
     };
     for skip in 0..4 {
         let r = &run[skip..];
+        // Most runs are random ids: decode 8 characters first and open the
+        // run only when they start text or a compressed stream.
+        if r.len() >= 8
+            && !engine
+                .decode(&r[..8])
+                .is_ok_and(|head| promising_start(&head))
+        {
+            continue;
+        }
         let len = r.len() - r.len() % 4 + if r.len() % 4 >= 2 { r.len() % 4 } else { 0 };
         if let Ok(d) = engine.decode(&r[..len])
             && worth_reading(&d)
