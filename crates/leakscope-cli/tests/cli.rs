@@ -132,3 +132,71 @@ fn malformed_entry_is_skipped_with_a_warning() {
     assert_eq!(doc["events"][0]["source"]["entry"], 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../../tests/fixtures/cases/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn canary_flag_finds_the_planted_email_hashed() {
+    let dir = std::env::temp_dir().join(format!("leakscope-canary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("canaries.txt");
+    std::fs::write(&list, "# planted by the test\njane.canary@example.com\n").unwrap();
+    let out = leakscope(&[
+        "analyze",
+        "--format",
+        "json",
+        "--canary-file",
+        list.to_str().unwrap(),
+        "--canary",
+        "+1 555 010 0199",
+        &fixture("kroger-refill.har"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chains: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["canaries"].as_array().cloned().unwrap_or_default())
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["value_kind"].as_str().unwrap(),
+                c["chain"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        chains
+            .iter()
+            .any(|c| c.starts_with("email") && c.contains("sha256")),
+        "{chains:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn markdown_report_lists_findings_with_explanations() {
+    let out = leakscope(&["analyze", "--format", "md", &fixture("kroger-refill.har")]);
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("# leakscope report"), "{md}");
+    assert!(md.contains("## Findings"));
+    assert!(md.contains("| **critical** |"), "{md}");
+    assert!(md.contains("HIPAA"), "{md}");
+}
+
+#[test]
+fn no_color_when_not_a_terminal() {
+    let out = leakscope(&["demo"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
