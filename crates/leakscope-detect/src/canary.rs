@@ -11,9 +11,10 @@
 //! chain of layers peeled plus the needle's label is the evidence.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::io::Read;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use leakscope_core::body::{Body, BodyFormat};
@@ -146,44 +147,68 @@ struct Needle {
     canary: usize,
     label: String,
     boundary: Boundary,
+    /// The pattern, kept for needles that must match exactly: the one
+    /// automaton folds ASCII case, and a base64 form does not.
+    exact: Option<Box<[u8]>>,
 }
 
-/// Needles of one automaton, deduplicated by pattern.
+/// Needles, deduplicated by pattern (per canary and per case rule).
 #[derive(Default)]
 struct NeedleSet {
     patterns: Vec<Vec<u8>>,
     needles: Vec<Needle>,
-    seen: HashSet<(usize, Vec<u8>)>,
+    seen: HashSet<(usize, bool, Vec<u8>)>,
 }
 
 impl NeedleSet {
     fn add(&mut self, canary: usize, pattern: Vec<u8>, label: String, boundary: Boundary) {
-        if pattern.is_empty() || !self.seen.insert((canary, pattern.clone())) {
+        self.push(canary, pattern, label, boundary, false);
+    }
+
+    fn add_exact(&mut self, canary: usize, pattern: Vec<u8>, label: String) {
+        self.push(canary, pattern, label, Boundary::None, true);
+    }
+
+    fn push(
+        &mut self,
+        canary: usize,
+        pattern: Vec<u8>,
+        label: String,
+        boundary: Boundary,
+        exact: bool,
+    ) {
+        if pattern.is_empty() || !self.seen.insert((canary, exact, pattern.clone())) {
             return;
         }
-        self.patterns.push(pattern);
         self.needles.push(Needle {
             canary,
             label,
             boundary,
+            exact: exact.then(|| pattern.clone().into_boxed_slice()),
         });
+        self.patterns.push(pattern);
     }
 
-    fn build(self, case_insensitive: bool) -> Result<Option<Searcher>, DetectError> {
+    fn build(self) -> Result<Option<Searcher>, DetectError> {
         if self.patterns.is_empty() {
             return Ok(None);
         }
+        // One pass per buffer: folded and exact needles share an
+        // ASCII-case-insensitive DFA (a few hundred patterns at most).
         let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(case_insensitive)
+            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&self.patterns)
             .map_err(|e| DetectError::Canary {
                 value: String::new(),
                 reason: format!("cannot build the matcher: {e}"),
             })?;
+        let min_len = self.patterns.iter().map(Vec::len).min().unwrap_or(0);
         Ok(Some(Searcher {
             ac,
             needles: self.needles,
+            min_len,
         }))
     }
 }
@@ -191,22 +216,22 @@ impl NeedleSet {
 struct Searcher {
     ac: AhoCorasick,
     needles: Vec<Needle>,
+    /// Shortest pattern: a shorter buffer cannot match.
+    min_len: usize,
 }
 
 /// All planted values, compiled once.
 #[derive(Default)]
 pub struct CanaryMatcher {
     canaries: Vec<Canary>,
-    /// Plain forms and hex hashes: ASCII case-insensitive.
-    folded: Option<Searcher>,
-    /// Base64 forms (hash digests, the canary at each alignment): exact.
-    exact: Option<Searcher>,
+    /// Plain forms and hex hashes (ASCII case-insensitive), base64 forms
+    /// (hash digests, the canary at each alignment; exact).
+    searcher: Option<Searcher>,
 }
 
 impl CanaryMatcher {
     pub fn new(canaries: &[Canary]) -> Result<CanaryMatcher, DetectError> {
-        let mut folded = NeedleSet::default();
-        let mut exact = NeedleSet::default();
+        let mut needles = NeedleSet::default();
         for (i, c) in canaries.iter().enumerate() {
             validate(c)?;
             let plain_boundary = match c.kind {
@@ -215,9 +240,9 @@ impl CanaryMatcher {
                 _ => Boundary::Word,
             };
             for (text, label) in plain_forms(c) {
-                folded.add(i, text.as_bytes().to_vec(), label.clone(), plain_boundary);
+                needles.add(i, text.as_bytes().to_vec(), label.clone(), plain_boundary);
                 for (pat, chain) in base64_aligned(text.as_bytes()) {
-                    exact.add(i, pat, format!("{chain} → {label}"), Boundary::None);
+                    needles.add_exact(i, pat, format!("{chain} → {label}"));
                 }
             }
             for (text, label) in hash_sources(c) {
@@ -229,7 +254,7 @@ impl CanaryMatcher {
                     ("sha512", Sha512::digest(t).to_vec()),
                 ];
                 for (algo, digest) in &hex {
-                    folded.add(
+                    needles.add(
                         i,
                         hex_lower(digest).into_bytes(),
                         format!("{algo}({label})"),
@@ -239,25 +264,22 @@ impl CanaryMatcher {
                 for (algo, digest) in hex.iter().skip(2) {
                     // URL-safe first: Google's web form, and the label kept
                     // when both alphabets give the same text.
-                    exact.add(
+                    needles.add_exact(
                         i,
                         URL_SAFE_NO_PAD.encode(digest).into_bytes(),
                         format!("base64url({algo}({label}))"),
-                        Boundary::None,
                     );
-                    exact.add(
+                    needles.add_exact(
                         i,
                         STANDARD_NO_PAD.encode(digest).into_bytes(),
                         format!("base64({algo}({label}))"),
-                        Boundary::None,
                     );
                 }
             }
         }
         Ok(CanaryMatcher {
             canaries: canaries.to_vec(),
-            folded: folded.build(true)?,
-            exact: exact.build(false)?,
+            searcher: needles.build()?,
         })
     }
 
@@ -273,33 +295,57 @@ impl CanaryMatcher {
     /// other headers), once per (canary, field), with the chain it was
     /// found under.
     pub fn scan(&self, ex: &Exchange) -> Vec<CanaryHit> {
-        if self.is_empty() {
-            return Vec::new();
-        }
-        let mut s = Scan {
-            m: self,
-            hits: Vec::new(),
-            seen: HashMap::new(),
-            budget: MAX_DECODED_PER_REQUEST,
-            lz_budget: MAX_LZ_TRIES,
-        };
-        s.url(&ex.url);
-        s.body(ex);
-        s.headers(ex);
-        s.hits
+        self.scanner().scan(ex)
     }
 
-    /// Runs both automata over `buf`; calls `hit(canary, label)` per match
-    /// that respects its boundary.
-    fn search<'a>(&'a self, buf: &[u8], mut hit: impl FnMut(usize, &'a str)) {
-        for searcher in [&self.folded, &self.exact].into_iter().flatten() {
-            for m in searcher.ac.find_overlapping_iter(buf) {
-                let n = &searcher.needles[m.pattern().as_usize()];
-                if bounded(buf, m.start(), m.end(), n.boundary) {
-                    hit(n.canary, &n.label);
-                }
-            }
+    /// A scanner for many requests of one capture: it remembers values
+    /// already read in full without a match (cookies, the Referer, ids
+    /// repeat across a page's requests) and does not read them again.
+    pub fn scanner(&self) -> CanaryScanner<'_> {
+        CanaryScanner {
+            m: self,
+            clean: Default::default(),
+            clean_bytes: 0,
+            found: Vec::new(),
         }
+    }
+
+    /// Runs the automaton over `buf`; pushes `(canary, needle)` per match
+    /// that respects its boundary, case-folded needles first (the order two
+    /// separate automata gave).
+    fn search(&self, buf: &[u8], found: &mut Vec<(usize, u32)>) {
+        let Some(searcher) = &self.searcher else {
+            return;
+        };
+        if buf.len() < searcher.min_len {
+            return;
+        }
+        let mut exact_from = None;
+        for m in searcher.ac.find_overlapping_iter(buf) {
+            let id = m.pattern().as_usize();
+            let n = &searcher.needles[id];
+            let ok = match &n.exact {
+                Some(p) => buf[m.start()..m.end()] == **p,
+                None => bounded(buf, m.start(), m.end(), n.boundary),
+            };
+            if !ok {
+                continue;
+            }
+            if n.exact.is_some() {
+                exact_from.get_or_insert(found.len());
+            }
+            found.push((n.canary, id as u32));
+        }
+        if let Some(from) = exact_from {
+            // Stable: folded hits in buffer order, then exact ones.
+            found[from..].sort_by_key(|&(_, id)| searcher.needles[id as usize].exact.is_some());
+        }
+    }
+
+    fn label(&self, id: u32) -> &str {
+        self.searcher
+            .as_ref()
+            .map_or("", |s| s.needles[id as usize].label.as_str())
     }
 }
 
@@ -524,8 +570,87 @@ fn bounded(buf: &[u8], start: usize, end: usize, b: Boundary) -> bool {
 
 // ------------------------------------------------------------------ scan
 
-struct Scan<'m> {
+/// Values (at least this long) worth remembering as clean.
+const MIN_CACHED: usize = 8;
+/// Longest value remembered: bodies rarely repeat.
+const MAX_CACHED: usize = 16 << 10;
+/// Bytes of clean values remembered per capture.
+const MAX_CACHED_BYTES: usize = 32 << 20;
+
+type CleanSet = HashSet<Box<[u8]>, BuildHasherDefault<FxHasher>>;
+
+/// [`CanaryMatcher::scan`] with a memory of clean values (see
+/// [`CanaryMatcher::scanner`]).
+pub struct CanaryScanner<'m> {
     m: &'m CanaryMatcher,
+    /// Per depth at which a value was entered: values whose whole reading
+    /// (every layer, no budget cut) found no needle. The result of a
+    /// reading depends on the bytes and the depth alone.
+    clean: [CleanSet; MAX_DEPTH as usize + 1],
+    clean_bytes: usize,
+    found: Vec<(usize, u32)>,
+}
+
+impl CanaryScanner<'_> {
+    /// As [`CanaryMatcher::scan`].
+    pub fn scan(&mut self, ex: &Exchange) -> Vec<CanaryHit> {
+        if self.m.is_empty() {
+            return Vec::new();
+        }
+        let mut s = Scan {
+            m: self.m,
+            hits: Vec::new(),
+            seen: HashMap::new(),
+            budget: MAX_DECODED_PER_REQUEST,
+            lz_budget: MAX_LZ_TRIES,
+            matched: 0,
+            cut: 0,
+            cache: self,
+        };
+        s.url(&ex.url);
+        s.body(ex);
+        s.headers(ex);
+        s.hits
+    }
+}
+
+/// FxHash (rustc's): fast, and a collision only costs a byte comparison.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write(&n.to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
+struct Scan<'m, 'c> {
+    m: &'m CanaryMatcher,
+    cache: &'c mut CanaryScanner<'m>,
+    /// Searches that matched a needle, and readings cut short (budget,
+    /// field already done): a value is clean only if neither moved.
+    matched: u32,
+    cut: u32,
     hits: Vec<CanaryHit>,
     /// (canary, field) → index in `hits`, and whether that hit came from a
     /// base64 alignment needle (then a decoded chain, which says what was
@@ -537,7 +662,7 @@ struct Scan<'m> {
     lz_budget: u8,
 }
 
-impl Scan<'_> {
+impl Scan<'_, '_> {
     fn url(&mut self, url: &str) {
         let (rest, fragment) = match url.split_once('#') {
             Some((r, f)) => (r, Some(f)),
@@ -565,12 +690,18 @@ impl Scan<'_> {
 
     /// `k=v&k=v` text, each value under `{prefix}{key}{suffix}`.
     fn pairs(&mut self, prefix: &str, suffix: &str, text: &str, chain: &[&'static str]) {
+        let mut field = String::new();
         for pair in text.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or(("", pair));
-            let key = percent_encoding::percent_decode_str(&k.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-            let field = format!("{prefix}{key}{suffix}");
+            field.clear();
+            field.push_str(prefix);
+            if k.contains(['+', '%']) {
+                let key = k.replace('+', " ");
+                field.push_str(&percent_encoding::percent_decode_str(&key).decode_utf8_lossy());
+            } else {
+                field.push_str(k);
+            }
+            field.push_str(suffix);
             self.value(&field, v.as_bytes(), chain);
         }
     }
@@ -610,27 +741,38 @@ impl Scan<'_> {
                 }
             }
             BodyFormat::Json => match serde_json::from_slice::<serde_json::Value>(&body.bytes) {
-                Ok(v) => self.json("body.json", &v, &chain),
+                Ok(v) => {
+                    let mut path = String::from("body.json");
+                    self.json(&mut path, &v, &chain);
+                }
                 Err(_) => self.value("body", &body.bytes, &chain),
             },
             BodyFormat::Text | BodyFormat::Binary => self.value("body", &body.bytes, &chain),
         }
     }
 
-    fn json(&mut self, field: &str, v: &serde_json::Value, chain: &[&'static str]) {
+    /// A JSON value under `path` (extended in place for its children).
+    fn json(&mut self, path: &mut String, v: &serde_json::Value, chain: &[&'static str]) {
         use serde_json::Value;
+        use std::fmt::Write as _;
+        let len = path.len();
         match v {
-            Value::String(s) => self.value(field, s.as_bytes(), chain),
+            Value::String(s) => self.value(path, s.as_bytes(), chain),
             // A phone canary can travel as a JSON number.
-            Value::Number(n) => self.value(field, n.to_string().as_bytes(), chain),
+            Value::Number(n) => self.value(path, n.to_string().as_bytes(), chain),
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
-                    self.json(&format!("{field}[{i}]"), x, chain);
+                    let _ = write!(path, "[{i}]");
+                    self.json(path, x, chain);
+                    path.truncate(len);
                 }
             }
             Value::Object(m) => {
                 for (k, x) in m {
-                    self.json(&format!("{field}.{k}"), x, chain);
+                    path.push('.');
+                    path.push_str(k);
+                    self.json(path, x, chain);
+                    path.truncate(len);
                 }
             }
             Value::Bool(_) | Value::Null => {}
@@ -638,8 +780,12 @@ impl Scan<'_> {
     }
 
     fn headers(&mut self, ex: &Exchange) {
+        let mut field = String::new();
         for (name, value) in ex.cookies() {
-            self.value(&format!("cookie:{name}"), value.as_bytes(), &[]);
+            field.clear();
+            field.push_str("cookie:");
+            field.push_str(name);
+            self.value(&field, value.as_bytes(), &[]);
         }
         for h in &ex.request_headers {
             let name = h.name.to_ascii_lowercase();
@@ -676,7 +822,10 @@ impl Scan<'_> {
             {
                 continue;
             }
-            self.value(&format!("header:{name}"), h.value.as_bytes(), &[]);
+            field.clear();
+            field.push_str("header:");
+            field.push_str(&name);
+            self.value(&field, h.value.as_bytes(), &[]);
         }
     }
 
@@ -684,6 +833,11 @@ impl Scan<'_> {
     /// own) is peeled without counting as a layer.
     fn value(&mut self, field: &str, raw: &[u8], chain: &[&'static str]) {
         let depth = chain.len() as u8;
+        let cacheable = (MIN_CACHED..=MAX_CACHED).contains(&raw.len()) && depth <= MAX_DEPTH;
+        if cacheable && self.cache.clean[depth as usize].contains(raw) {
+            return;
+        }
+        let before = (self.matched, self.cut);
         let mut c = chain.to_vec();
         if has_percent_escape(raw) {
             // Percent-decoding keeps every needle (none holds a `%`): the
@@ -694,15 +848,27 @@ impl Scan<'_> {
         } else {
             self.enter(field, raw, &mut c, depth);
         }
+        if cacheable
+            && (self.matched, self.cut) == before
+            && self.cache.clean_bytes + raw.len() <= MAX_CACHED_BYTES
+        {
+            self.cache.clean_bytes += raw.len();
+            self.cache.clean[depth as usize].insert(raw.into());
+        }
     }
 
     fn search_only(&mut self, field: &str, buf: &[u8], chain: &[&'static str]) {
         let m = self.m;
-        let mut found: Vec<(usize, &str)> = Vec::new();
-        m.search(buf, |c, label| found.push((c, label)));
-        for (c, label) in found {
-            self.record(field, chain, c, label);
+        let mut found = std::mem::take(&mut self.cache.found);
+        found.clear();
+        m.search(buf, &mut found);
+        if !found.is_empty() {
+            self.matched += 1;
         }
+        for &(c, id) in &found {
+            self.record(field, chain, c, m.label(id));
+        }
+        self.cache.found = found;
     }
 
     fn record(&mut self, field: &str, chain: &[&'static str], canary: usize, label: &str) {
@@ -735,9 +901,16 @@ impl Scan<'_> {
     }
 
     /// Every canary already found in this field (by a decoded chain).
-    fn field_done(&self, field: &str) -> bool {
-        (0..self.m.canaries.len())
-            .all(|i| matches!(self.seen.get(&(i, field.to_owned())), Some((_, false))))
+    fn field_done(&mut self, field: &str) -> bool {
+        if self.seen.len() < self.m.canaries.len() {
+            return false;
+        }
+        let done = (0..self.m.canaries.len())
+            .all(|i| matches!(self.seen.get(&(i, field.to_owned())), Some((_, false))));
+        if done {
+            self.cut += 1;
+        }
+        done
     }
 
     /// Decoded bytes after a step already pushed on `chain`: a JSON
@@ -762,7 +935,11 @@ impl Scan<'_> {
             // blocks): searched only once opened, so the chain says how.
             self.search_only(field, buf, chain);
         }
-        if depth >= MAX_DEPTH || self.budget == 0 || buf.len() < 8 || self.field_done(field) {
+        if depth >= MAX_DEPTH || buf.len() < 8 || self.field_done(field) {
+            return;
+        }
+        if self.budget == 0 {
+            self.cut += 1;
             return;
         }
         let next = depth + 1;
@@ -800,6 +977,7 @@ impl Scan<'_> {
     ) {
         if bytes.len() > self.budget {
             self.budget = 0;
+            self.cut += 1;
             return;
         }
         self.budget -= bytes.len();
@@ -833,6 +1011,7 @@ impl Scan<'_> {
                 continue;
             }
             if self.lz_budget == 0 {
+                self.cut += 1;
                 continue;
             }
             self.lz_budget -= 1;
