@@ -788,7 +788,11 @@ impl Scan<'_, '_> {
             self.value(&field, value.as_bytes(), &[]);
         }
         for h in &ex.request_headers {
-            let name = h.name.to_ascii_lowercase();
+            // Lower-cased into the reused field buffer, not a new string.
+            field.clear();
+            field.push_str("header:");
+            field.extend(h.name.chars().map(|c| c.to_ascii_lowercase()));
+            let name = &field["header:".len()..];
             // HTTP/2 pseudo-headers repeat the URL; the cookie header was split above.
             // Browser-set headers carry no page data; skipping them halves
             // the scan (pipeline bench), and the rest (Referer, custom X-
@@ -796,7 +800,7 @@ impl Scan<'_, '_> {
             if name.starts_with(':')
                 || name.starts_with("sec-")
                 || matches!(
-                    name.as_str(),
+                    name,
                     "cookie"
                         | "content-length"
                         | "content-type"
@@ -822,10 +826,8 @@ impl Scan<'_, '_> {
             {
                 continue;
             }
-            field.clear();
-            field.push_str("header:");
-            field.push_str(&name);
-            self.value(&field, h.value.as_bytes(), &[]);
+            let field = field.as_str();
+            self.value(field, h.value.as_bytes(), &[]);
         }
     }
 
@@ -960,7 +962,8 @@ impl Scan<'_, '_> {
             return;
         }
         self.base64_runs(field, buf, chain, next);
-        if let Some(text) = std::str::from_utf8(buf).ok().filter(|t| lz_utf16_shaped(t))
+        if lz_utf16_bytes(buf)
+            && let Some(text) = std::str::from_utf8(buf).ok().filter(|t| lz_utf16_shaped(t))
             && let Some(out) = lz::decompress_utf16(text)
         {
             self.descend(field, out.as_bytes(), chain, "lz_string", next);
@@ -1038,8 +1041,20 @@ fn json_shaped(b: &[u8]) -> bool {
 }
 
 fn is_run_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'$')
+    RUN_BYTES[c as usize]
 }
+
+/// Characters of base64 (both alphabets) and LZ-string's URI alphabet.
+static RUN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'$');
+        c += 1;
+    }
+    t
+};
 
 /// Text, or a compressed stream worth opening: what a base64 run must
 /// decode to for us to look inside.
@@ -1090,10 +1105,11 @@ fn decode_b64_run(run: &[u8]) -> Option<Vec<u8>> {
         let r = &run[skip..];
         // Most runs are random ids: decode 8 characters first and open the
         // run only when they start text or a compressed stream.
+        let mut head = [0u8; 6];
         if r.len() >= 8
             && !engine
-                .decode(&r[..8])
-                .is_ok_and(|head| promising_start(&head))
+                .decode_slice(&r[..8], &mut head)
+                .is_ok_and(|n| promising_start(&head[..n]))
         {
             continue;
         }
@@ -1258,6 +1274,14 @@ fn html_unescape(b: &[u8]) -> Option<Vec<u8>> {
     changed.then(|| out.into_bytes())
 }
 
+/// Bytes that may be LZ-string's `compressToUTF16` output: more non-ASCII
+/// characters than ASCII ones needs twice as many high bytes as ASCII ones
+/// (every non-ASCII character takes at least two).
+fn lz_utf16_bytes(b: &[u8]) -> bool {
+    let high = b.iter().filter(|&&c| c >= 0x80).count();
+    high > 2 * (b.len() - high)
+}
+
 /// LZ-string's `compressToUTF16` output: mostly characters beyond ASCII.
 fn lz_utf16_shaped(s: &str) -> bool {
     let (mut n, mut wide) = (0usize, 0usize);
@@ -1282,18 +1306,32 @@ mod lz {
     const B64: &[u8; 65] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
     const URI: &[u8; 65] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$";
 
-    fn index(alphabet: &[u8; 65], input: &[u8]) -> Option<Vec<u32>> {
+    /// Symbol values of an alphabet; `u8::MAX` for other bytes.
+    const fn table(alphabet: &[u8; 65], space: Option<u8>) -> [u8; 256] {
         let mut map = [u8::MAX; 256];
-        for (i, &c) in alphabet.iter().enumerate() {
-            map[c as usize] = i as u8;
+        let mut i = 0;
+        while i < 65 {
+            map[alphabet[i] as usize] = i as u8;
+            i += 1;
         }
+        if let Some(v) = space {
+            map[b' ' as usize] = v;
+        }
+        map
+    }
+
+    static B64_MAP: [u8; 256] = table(B64, None);
+    // A `+` turned into a space by form decoding.
+    static URI_MAP: [u8; 256] = table(URI, Some(62));
+
+    /// Six-bit symbols: every byte in the alphabet, and a first symbol
+    /// whose top bits open a stream (the first 2-bit read is 0 or 1: the
+    /// second bit read, 16, is clear). Checked before any allocation.
+    fn symbols(map: &[u8; 256], input: &[u8]) -> bool {
         input
-            .iter()
-            .map(|&c| match map[c as usize] {
-                u8::MAX => None,
-                v => Some(u32::from(v)),
-            })
-            .collect()
+            .first()
+            .is_some_and(|&c| map[c as usize] != u8::MAX && map[c as usize] & 16 == 0)
+            && input.iter().all(|&c| map[c as usize] != u8::MAX)
     }
 
     fn text(out: Vec<u16>) -> Option<String> {
@@ -1301,19 +1339,20 @@ mod lz {
         worth_reading(s.as_bytes()).then_some(s)
     }
 
+    fn six_bit(map: &'static [u8; 256], input: &[u8]) -> Option<String> {
+        if !symbols(map, input) {
+            return None;
+        }
+        let data = Data::Mapped(input, map);
+        text(decompress(&data, 32)?)
+    }
+
     pub fn decompress_base64(input: &[u8]) -> Option<String> {
-        text(decompress(&index(B64, input)?, 32)?)
+        six_bit(&B64_MAP, input)
     }
 
     pub fn decompress_uri(input: &[u8]) -> Option<String> {
-        let values = index(
-            URI,
-            &input
-                .iter()
-                .map(|&c| if c == b' ' { b'+' } else { c })
-                .collect::<Vec<_>>(),
-        )?;
-        text(decompress(&values, 32)?)
+        six_bit(&URI_MAP, input)
     }
 
     pub fn decompress_utf16(input: &str) -> Option<String> {
@@ -1321,11 +1360,34 @@ mod lz {
             .encode_utf16()
             .map(|c| u32::from(c).saturating_sub(32))
             .collect();
-        text(decompress(&values, 16384)?)
+        text(decompress(&Data::Values(&values), 16384)?)
+    }
+
+    /// The compressed symbols: bytes read through an alphabet (validated
+    /// beforehand), or values already decoded.
+    enum Data<'a> {
+        Mapped(&'a [u8], &'static [u8; 256]),
+        Values(&'a [u32]),
+    }
+
+    impl Data<'_> {
+        fn len(&self) -> usize {
+            match self {
+                Data::Mapped(b, _) => b.len(),
+                Data::Values(v) => v.len(),
+            }
+        }
+
+        fn get(&self, i: usize) -> Option<u32> {
+            match self {
+                Data::Mapped(b, map) => b.get(i).map(|&c| u32::from(map[c as usize])),
+                Data::Values(v) => v.get(i).copied(),
+            }
+        }
     }
 
     struct Bits<'a> {
-        data: &'a [u32],
+        data: &'a Data<'a>,
         val: u32,
         position: u32,
         index: usize,
@@ -1340,7 +1402,7 @@ mod lz {
                 self.position >>= 1;
                 if self.position == 0 {
                     self.position = self.reset;
-                    self.val = *self.data.get(self.index)?;
+                    self.val = self.data.get(self.index)?;
                     self.index += 1;
                 }
                 bits |= bit << k;
@@ -1349,8 +1411,12 @@ mod lz {
         }
     }
 
-    fn decompress(data: &[u32], reset: u32) -> Option<Vec<u16>> {
-        let first = *data.first()?;
+    /// Every dictionary entry is a run of the output already written (a
+    /// literal, or the previous entry plus the first character of the
+    /// next, which follows it): entries are kept as `(start, len)` ranges
+    /// of the output, not as strings of their own.
+    fn decompress(data: &Data<'_>, reset: u32) -> Option<Vec<u16>> {
+        let first = data.get(0)?;
         let mut bits = Bits {
             data,
             val: first,
@@ -1358,7 +1424,7 @@ mod lz {
             index: 1,
             reset,
         };
-        let mut dict: Vec<Vec<u16>> = vec![Vec::new(), Vec::new(), Vec::new()];
+        let mut dict: Vec<(usize, usize)> = vec![(0, 0); 3];
         let mut dict_chars = 0usize;
         let mut enlarge_in: u32 = 4;
         let mut num_bits: u32 = 3;
@@ -1367,18 +1433,20 @@ mod lz {
             1 => bits.read(16)?,
             _ => return None,
         } as u16;
-        dict.push(vec![c]);
-        let mut w = vec![c];
+        dict.push((0, 1));
+        let mut w = (0usize, 1usize);
         let mut out = vec![c];
         loop {
             if bits.index > data.len() || num_bits > 24 {
                 return None;
             }
             let mut cc = bits.read(num_bits)? as usize;
+            let mut literal = None;
             match cc {
                 0 | 1 => {
                     let ch = bits.read(if cc == 0 { 8 } else { 16 })? as u16;
-                    dict.push(vec![ch]);
+                    dict.push((out.len(), 1));
+                    literal = Some(ch);
                     cc = dict.len() - 1;
                     enlarge_in -= 1;
                 }
@@ -1389,19 +1457,26 @@ mod lz {
                 enlarge_in = 1 << num_bits;
                 num_bits += 1;
             }
-            let entry = if cc < dict.len() && cc >= 3 {
-                dict[cc].clone()
+            let start = out.len();
+            let entry = if let Some(ch) = literal {
+                out.push(ch);
+                (start, 1)
+            } else if cc < dict.len() && cc >= 3 {
+                let (s, l) = dict[cc];
+                out.extend_from_within(s..s + l);
+                (start, l)
             } else if cc == dict.len() {
-                let mut e = w.clone();
-                e.push(*w.first()?);
-                e
+                // w followed by its own first character.
+                out.extend_from_within(w.0..w.0 + w.1);
+                out.push(out[w.0]);
+                (start, w.1 + 1)
             } else {
                 return None;
             };
-            out.extend_from_slice(&entry);
-            let mut next = w;
-            next.push(entry[0]);
-            dict_chars += next.len();
+            // w is written just before the entry: w plus the entry's first
+            // character is the range one longer.
+            let next = (w.0, w.1 + 1);
+            dict_chars += next.1;
             dict.push(next);
             if out.len() > MAX_INFLATE / 2 || dict_chars > 4 * MAX_INFLATE {
                 return None;
@@ -1451,6 +1526,27 @@ mod tests {
                 "offset {pad}"
             );
         }
+    }
+
+    #[test]
+    fn lz_round_trips_repetitive_text() {
+        // Long and repetitive: most output comes from dictionary entries,
+        // including the entry being defined (w + w[0]).
+        let text: String = (0..200)
+            .map(|i| format!("{{\"em\":\"jane.doe.canary@example.com\",\"n\":{i},\"aaaaaaaa\":\"ababababab\"}}"))
+            .collect();
+        let b64 = lz_str::compress_to_base64(&text);
+        assert_eq!(
+            lz::decompress_base64(b64.trim_end_matches('=').as_bytes()).as_deref(),
+            Some(text.as_str())
+        );
+        let uri = lz_str::compress_to_encoded_uri_component(&text);
+        assert_eq!(
+            lz::decompress_uri(uri.as_bytes()).as_deref(),
+            Some(text.as_str())
+        );
+        let utf16 = lz_str::compress_to_utf16(&text);
+        assert_eq!(lz::decompress_utf16(&utf16).as_deref(), Some(text.as_str()));
     }
 
     #[test]
