@@ -305,6 +305,7 @@ impl CanaryMatcher {
         CanaryScanner {
             m: self,
             clean: Default::default(),
+            clean_cookies: CleanSet::default(),
             clean_bytes: 0,
             found: Vec::new(),
         }
@@ -587,6 +588,8 @@ pub struct CanaryScanner<'m> {
     /// (every layer, no budget cut) found no needle. The result of a
     /// reading depends on the bytes and the depth alone.
     clean: [CleanSet; MAX_DEPTH as usize + 1],
+    /// Whole Cookie headers whose every cookie was read clean.
+    clean_cookies: CleanSet,
     clean_bytes: usize,
     found: Vec<(usize, u32)>,
 }
@@ -781,11 +784,40 @@ impl Scan<'_, '_> {
 
     fn headers(&mut self, ex: &Exchange) {
         let mut field = String::new();
-        for (name, value) in ex.cookies() {
-            field.clear();
-            field.push_str("cookie:");
-            field.push_str(name);
-            self.value(&field, value.as_bytes(), &[]);
+        // Cookies as `Exchange::cookies` splits them; a whole Cookie header
+        // already read clean (it repeats across a page's requests) is
+        // skipped without splitting it again.
+        for h in ex
+            .request_headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+        {
+            let whole = h.value.as_bytes();
+            if self.cache.clean_cookies.contains(whole) {
+                continue;
+            }
+            let before = (self.matched, self.cut);
+            for kv in h.value.split(';') {
+                let kv = kv.trim();
+                if kv.is_empty() {
+                    continue;
+                }
+                let (name, value) = match kv.split_once('=') {
+                    Some((k, v)) => (k.trim(), v.trim()),
+                    None => ("", kv),
+                };
+                field.clear();
+                field.push_str("cookie:");
+                field.push_str(name);
+                self.value(&field, value.as_bytes(), &[]);
+            }
+            if (self.matched, self.cut) == before
+                && whole.len() <= MAX_CACHED
+                && self.cache.clean_bytes + whole.len() <= MAX_CACHED_BYTES
+            {
+                self.cache.clean_bytes += whole.len();
+                self.cache.clean_cookies.insert(whole.into());
+            }
         }
         for h in &ex.request_headers {
             // Lower-cased into the reused field buffer, not a new string.
@@ -1524,6 +1556,44 @@ mod tests {
                     .iter()
                     .any(|(n, _)| enc.as_bytes().windows(n.len()).any(|w| w == n.as_slice())),
                 "offset {pad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_scanner_remembers_only_clean_values() {
+        use leakscope_core::{Header, Source};
+        let m = CanaryMatcher::new(&[Canary::new("jane.doe.canary@example.com")]).unwrap();
+        let req = |url: &str, cookie: &str| {
+            let mut ex = Exchange::get(Source::new("t", 0), url);
+            ex.request_headers.push(Header {
+                name: "Cookie".into(),
+                value: cookie.into(),
+            });
+            ex
+        };
+        let clean = req(
+            "https://t.example/c?sid=abcdef0123456789&u=https%3A%2F%2Fsite.example%2Fpage",
+            "_uid=Zm9vYmFyYmF6cXV4eHl6; theme=dark-mode-on",
+        );
+        let leaky_cookie = "_uid=Zm9vYmFyYmF6cXV4eHl6; em=jane.doe.canary%40example.com";
+        let mut s = m.scanner();
+        for _ in 0..3 {
+            assert!(s.scan(&clean).is_empty());
+            // Same query and one cookie as a clean request: the new cookie
+            // and the same values in other fields are still read.
+            let hits = s.scan(&req(
+                "https://t.example/c?sid=abcdef0123456789&q=jane.doe.canary%40example.com",
+                leaky_cookie,
+            ));
+            let fields: Vec<&str> = hits.iter().map(|h| h.field.as_str()).collect();
+            assert_eq!(fields, ["url.query.q", "cookie:em"]);
+            assert_eq!(
+                hits,
+                m.scan(&req(
+                    "https://t.example/c?sid=abcdef0123456789&q=jane.doe.canary%40example.com",
+                    leaky_cookie,
+                ))
             );
         }
     }
