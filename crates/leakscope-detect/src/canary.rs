@@ -11,9 +11,10 @@
 //! chain of layers peeled plus the needle's label is the evidence.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::io::Read;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use leakscope_core::body::{Body, BodyFormat};
@@ -146,44 +147,68 @@ struct Needle {
     canary: usize,
     label: String,
     boundary: Boundary,
+    /// The pattern, kept for needles that must match exactly: the one
+    /// automaton folds ASCII case, and a base64 form does not.
+    exact: Option<Box<[u8]>>,
 }
 
-/// Needles of one automaton, deduplicated by pattern.
+/// Needles, deduplicated by pattern (per canary and per case rule).
 #[derive(Default)]
 struct NeedleSet {
     patterns: Vec<Vec<u8>>,
     needles: Vec<Needle>,
-    seen: HashSet<(usize, Vec<u8>)>,
+    seen: HashSet<(usize, bool, Vec<u8>)>,
 }
 
 impl NeedleSet {
     fn add(&mut self, canary: usize, pattern: Vec<u8>, label: String, boundary: Boundary) {
-        if pattern.is_empty() || !self.seen.insert((canary, pattern.clone())) {
+        self.push(canary, pattern, label, boundary, false);
+    }
+
+    fn add_exact(&mut self, canary: usize, pattern: Vec<u8>, label: String) {
+        self.push(canary, pattern, label, Boundary::None, true);
+    }
+
+    fn push(
+        &mut self,
+        canary: usize,
+        pattern: Vec<u8>,
+        label: String,
+        boundary: Boundary,
+        exact: bool,
+    ) {
+        if pattern.is_empty() || !self.seen.insert((canary, exact, pattern.clone())) {
             return;
         }
-        self.patterns.push(pattern);
         self.needles.push(Needle {
             canary,
             label,
             boundary,
+            exact: exact.then(|| pattern.clone().into_boxed_slice()),
         });
+        self.patterns.push(pattern);
     }
 
-    fn build(self, case_insensitive: bool) -> Result<Option<Searcher>, DetectError> {
+    fn build(self) -> Result<Option<Searcher>, DetectError> {
         if self.patterns.is_empty() {
             return Ok(None);
         }
+        // One pass per buffer: folded and exact needles share an
+        // ASCII-case-insensitive DFA (a few hundred patterns at most).
         let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(case_insensitive)
+            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&self.patterns)
             .map_err(|e| DetectError::Canary {
                 value: String::new(),
                 reason: format!("cannot build the matcher: {e}"),
             })?;
+        let min_len = self.patterns.iter().map(Vec::len).min().unwrap_or(0);
         Ok(Some(Searcher {
             ac,
             needles: self.needles,
+            min_len,
         }))
     }
 }
@@ -191,22 +216,22 @@ impl NeedleSet {
 struct Searcher {
     ac: AhoCorasick,
     needles: Vec<Needle>,
+    /// Shortest pattern: a shorter buffer cannot match.
+    min_len: usize,
 }
 
 /// All planted values, compiled once.
 #[derive(Default)]
 pub struct CanaryMatcher {
     canaries: Vec<Canary>,
-    /// Plain forms and hex hashes: ASCII case-insensitive.
-    folded: Option<Searcher>,
-    /// Base64 forms (hash digests, the canary at each alignment): exact.
-    exact: Option<Searcher>,
+    /// Plain forms and hex hashes (ASCII case-insensitive), base64 forms
+    /// (hash digests, the canary at each alignment; exact).
+    searcher: Option<Searcher>,
 }
 
 impl CanaryMatcher {
     pub fn new(canaries: &[Canary]) -> Result<CanaryMatcher, DetectError> {
-        let mut folded = NeedleSet::default();
-        let mut exact = NeedleSet::default();
+        let mut needles = NeedleSet::default();
         for (i, c) in canaries.iter().enumerate() {
             validate(c)?;
             let plain_boundary = match c.kind {
@@ -215,9 +240,9 @@ impl CanaryMatcher {
                 _ => Boundary::Word,
             };
             for (text, label) in plain_forms(c) {
-                folded.add(i, text.as_bytes().to_vec(), label.clone(), plain_boundary);
+                needles.add(i, text.as_bytes().to_vec(), label.clone(), plain_boundary);
                 for (pat, chain) in base64_aligned(text.as_bytes()) {
-                    exact.add(i, pat, format!("{chain} → {label}"), Boundary::None);
+                    needles.add_exact(i, pat, format!("{chain} → {label}"));
                 }
             }
             for (text, label) in hash_sources(c) {
@@ -229,7 +254,7 @@ impl CanaryMatcher {
                     ("sha512", Sha512::digest(t).to_vec()),
                 ];
                 for (algo, digest) in &hex {
-                    folded.add(
+                    needles.add(
                         i,
                         hex_lower(digest).into_bytes(),
                         format!("{algo}({label})"),
@@ -239,25 +264,22 @@ impl CanaryMatcher {
                 for (algo, digest) in hex.iter().skip(2) {
                     // URL-safe first: Google's web form, and the label kept
                     // when both alphabets give the same text.
-                    exact.add(
+                    needles.add_exact(
                         i,
                         URL_SAFE_NO_PAD.encode(digest).into_bytes(),
                         format!("base64url({algo}({label}))"),
-                        Boundary::None,
                     );
-                    exact.add(
+                    needles.add_exact(
                         i,
                         STANDARD_NO_PAD.encode(digest).into_bytes(),
                         format!("base64({algo}({label}))"),
-                        Boundary::None,
                     );
                 }
             }
         }
         Ok(CanaryMatcher {
             canaries: canaries.to_vec(),
-            folded: folded.build(true)?,
-            exact: exact.build(false)?,
+            searcher: needles.build()?,
         })
     }
 
@@ -273,33 +295,58 @@ impl CanaryMatcher {
     /// other headers), once per (canary, field), with the chain it was
     /// found under.
     pub fn scan(&self, ex: &Exchange) -> Vec<CanaryHit> {
-        if self.is_empty() {
-            return Vec::new();
-        }
-        let mut s = Scan {
-            m: self,
-            hits: Vec::new(),
-            seen: HashMap::new(),
-            budget: MAX_DECODED_PER_REQUEST,
-            lz_budget: MAX_LZ_TRIES,
-        };
-        s.url(&ex.url);
-        s.body(ex);
-        s.headers(ex);
-        s.hits
+        self.scanner().scan(ex)
     }
 
-    /// Runs both automata over `buf`; calls `hit(canary, label)` per match
-    /// that respects its boundary.
-    fn search<'a>(&'a self, buf: &[u8], mut hit: impl FnMut(usize, &'a str)) {
-        for searcher in [&self.folded, &self.exact].into_iter().flatten() {
-            for m in searcher.ac.find_overlapping_iter(buf) {
-                let n = &searcher.needles[m.pattern().as_usize()];
-                if bounded(buf, m.start(), m.end(), n.boundary) {
-                    hit(n.canary, &n.label);
-                }
-            }
+    /// A scanner for many requests of one capture: it remembers values
+    /// already read in full without a match (cookies, the Referer, ids
+    /// repeat across a page's requests) and does not read them again.
+    pub fn scanner(&self) -> CanaryScanner<'_> {
+        CanaryScanner {
+            m: self,
+            clean: Default::default(),
+            clean_cookies: CleanSet::default(),
+            clean_bytes: 0,
+            found: Vec::new(),
         }
+    }
+
+    /// Runs the automaton over `buf`; pushes `(canary, needle)` per match
+    /// that respects its boundary, case-folded needles first (the order two
+    /// separate automata gave).
+    fn search(&self, buf: &[u8], found: &mut Vec<(usize, u32)>) {
+        let Some(searcher) = &self.searcher else {
+            return;
+        };
+        if buf.len() < searcher.min_len {
+            return;
+        }
+        let mut exact_from = None;
+        for m in searcher.ac.find_overlapping_iter(buf) {
+            let id = m.pattern().as_usize();
+            let n = &searcher.needles[id];
+            let ok = match &n.exact {
+                Some(p) => buf[m.start()..m.end()] == **p,
+                None => bounded(buf, m.start(), m.end(), n.boundary),
+            };
+            if !ok {
+                continue;
+            }
+            if n.exact.is_some() {
+                exact_from.get_or_insert(found.len());
+            }
+            found.push((n.canary, id as u32));
+        }
+        if let Some(from) = exact_from {
+            // Stable: folded hits in buffer order, then exact ones.
+            found[from..].sort_by_key(|&(_, id)| searcher.needles[id as usize].exact.is_some());
+        }
+    }
+
+    fn label(&self, id: u32) -> &str {
+        self.searcher
+            .as_ref()
+            .map_or("", |s| s.needles[id as usize].label.as_str())
     }
 }
 
@@ -524,8 +571,89 @@ fn bounded(buf: &[u8], start: usize, end: usize, b: Boundary) -> bool {
 
 // ------------------------------------------------------------------ scan
 
-struct Scan<'m> {
+/// Values (at least this long) worth remembering as clean.
+const MIN_CACHED: usize = 8;
+/// Longest value remembered: bodies rarely repeat.
+const MAX_CACHED: usize = 16 << 10;
+/// Bytes of clean values remembered per capture.
+const MAX_CACHED_BYTES: usize = 32 << 20;
+
+type CleanSet = HashSet<Box<[u8]>, BuildHasherDefault<FxHasher>>;
+
+/// [`CanaryMatcher::scan`] with a memory of clean values (see
+/// [`CanaryMatcher::scanner`]).
+pub struct CanaryScanner<'m> {
     m: &'m CanaryMatcher,
+    /// Per depth at which a value was entered: values whose whole reading
+    /// (every layer, no budget cut) found no needle. The result of a
+    /// reading depends on the bytes and the depth alone.
+    clean: [CleanSet; MAX_DEPTH as usize + 1],
+    /// Whole Cookie headers whose every cookie was read clean.
+    clean_cookies: CleanSet,
+    clean_bytes: usize,
+    found: Vec<(usize, u32)>,
+}
+
+impl CanaryScanner<'_> {
+    /// As [`CanaryMatcher::scan`].
+    pub fn scan(&mut self, ex: &Exchange) -> Vec<CanaryHit> {
+        if self.m.is_empty() {
+            return Vec::new();
+        }
+        let mut s = Scan {
+            m: self.m,
+            hits: Vec::new(),
+            seen: HashMap::new(),
+            budget: MAX_DECODED_PER_REQUEST,
+            lz_budget: MAX_LZ_TRIES,
+            matched: 0,
+            cut: 0,
+            cache: self,
+        };
+        s.url(&ex.url);
+        s.body(ex);
+        s.headers(ex);
+        s.hits
+    }
+}
+
+/// FxHash (rustc's): fast, and a collision only costs a byte comparison.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write(&n.to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
+struct Scan<'m, 'c> {
+    m: &'m CanaryMatcher,
+    cache: &'c mut CanaryScanner<'m>,
+    /// Searches that matched a needle, and readings cut short (budget,
+    /// field already done): a value is clean only if neither moved.
+    matched: u32,
+    cut: u32,
     hits: Vec<CanaryHit>,
     /// (canary, field) → index in `hits`, and whether that hit came from a
     /// base64 alignment needle (then a decoded chain, which says what was
@@ -537,7 +665,7 @@ struct Scan<'m> {
     lz_budget: u8,
 }
 
-impl Scan<'_> {
+impl Scan<'_, '_> {
     fn url(&mut self, url: &str) {
         let (rest, fragment) = match url.split_once('#') {
             Some((r, f)) => (r, Some(f)),
@@ -565,12 +693,18 @@ impl Scan<'_> {
 
     /// `k=v&k=v` text, each value under `{prefix}{key}{suffix}`.
     fn pairs(&mut self, prefix: &str, suffix: &str, text: &str, chain: &[&'static str]) {
+        let mut field = String::new();
         for pair in text.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or(("", pair));
-            let key = percent_encoding::percent_decode_str(&k.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-            let field = format!("{prefix}{key}{suffix}");
+            field.clear();
+            field.push_str(prefix);
+            if k.contains(['+', '%']) {
+                let key = k.replace('+', " ");
+                field.push_str(&percent_encoding::percent_decode_str(&key).decode_utf8_lossy());
+            } else {
+                field.push_str(k);
+            }
+            field.push_str(suffix);
             self.value(&field, v.as_bytes(), chain);
         }
     }
@@ -610,27 +744,38 @@ impl Scan<'_> {
                 }
             }
             BodyFormat::Json => match serde_json::from_slice::<serde_json::Value>(&body.bytes) {
-                Ok(v) => self.json("body.json", &v, &chain),
+                Ok(v) => {
+                    let mut path = String::from("body.json");
+                    self.json(&mut path, &v, &chain);
+                }
                 Err(_) => self.value("body", &body.bytes, &chain),
             },
             BodyFormat::Text | BodyFormat::Binary => self.value("body", &body.bytes, &chain),
         }
     }
 
-    fn json(&mut self, field: &str, v: &serde_json::Value, chain: &[&'static str]) {
+    /// A JSON value under `path` (extended in place for its children).
+    fn json(&mut self, path: &mut String, v: &serde_json::Value, chain: &[&'static str]) {
         use serde_json::Value;
+        use std::fmt::Write as _;
+        let len = path.len();
         match v {
-            Value::String(s) => self.value(field, s.as_bytes(), chain),
+            Value::String(s) => self.value(path, s.as_bytes(), chain),
             // A phone canary can travel as a JSON number.
-            Value::Number(n) => self.value(field, n.to_string().as_bytes(), chain),
+            Value::Number(n) => self.value(path, n.to_string().as_bytes(), chain),
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
-                    self.json(&format!("{field}[{i}]"), x, chain);
+                    let _ = write!(path, "[{i}]");
+                    self.json(path, x, chain);
+                    path.truncate(len);
                 }
             }
             Value::Object(m) => {
                 for (k, x) in m {
-                    self.json(&format!("{field}.{k}"), x, chain);
+                    path.push('.');
+                    path.push_str(k);
+                    self.json(path, x, chain);
+                    path.truncate(len);
                 }
             }
             Value::Bool(_) | Value::Null => {}
@@ -638,11 +783,48 @@ impl Scan<'_> {
     }
 
     fn headers(&mut self, ex: &Exchange) {
-        for (name, value) in ex.cookies() {
-            self.value(&format!("cookie:{name}"), value.as_bytes(), &[]);
+        let mut field = String::new();
+        // Cookies as `Exchange::cookies` splits them; a whole Cookie header
+        // already read clean (it repeats across a page's requests) is
+        // skipped without splitting it again.
+        for h in ex
+            .request_headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+        {
+            let whole = h.value.as_bytes();
+            if self.cache.clean_cookies.contains(whole) {
+                continue;
+            }
+            let before = (self.matched, self.cut);
+            for kv in h.value.split(';') {
+                let kv = kv.trim();
+                if kv.is_empty() {
+                    continue;
+                }
+                let (name, value) = match kv.split_once('=') {
+                    Some((k, v)) => (k.trim(), v.trim()),
+                    None => ("", kv),
+                };
+                field.clear();
+                field.push_str("cookie:");
+                field.push_str(name);
+                self.value(&field, value.as_bytes(), &[]);
+            }
+            if (self.matched, self.cut) == before
+                && whole.len() <= MAX_CACHED
+                && self.cache.clean_bytes + whole.len() <= MAX_CACHED_BYTES
+            {
+                self.cache.clean_bytes += whole.len();
+                self.cache.clean_cookies.insert(whole.into());
+            }
         }
         for h in &ex.request_headers {
-            let name = h.name.to_ascii_lowercase();
+            // Lower-cased into the reused field buffer, not a new string.
+            field.clear();
+            field.push_str("header:");
+            field.extend(h.name.chars().map(|c| c.to_ascii_lowercase()));
+            let name = &field["header:".len()..];
             // HTTP/2 pseudo-headers repeat the URL; the cookie header was split above.
             // Browser-set headers carry no page data; skipping them halves
             // the scan (pipeline bench), and the rest (Referer, custom X-
@@ -650,7 +832,7 @@ impl Scan<'_> {
             if name.starts_with(':')
                 || name.starts_with("sec-")
                 || matches!(
-                    name.as_str(),
+                    name,
                     "cookie"
                         | "content-length"
                         | "content-type"
@@ -676,7 +858,8 @@ impl Scan<'_> {
             {
                 continue;
             }
-            self.value(&format!("header:{name}"), h.value.as_bytes(), &[]);
+            let field = field.as_str();
+            self.value(field, h.value.as_bytes(), &[]);
         }
     }
 
@@ -684,6 +867,11 @@ impl Scan<'_> {
     /// own) is peeled without counting as a layer.
     fn value(&mut self, field: &str, raw: &[u8], chain: &[&'static str]) {
         let depth = chain.len() as u8;
+        let cacheable = (MIN_CACHED..=MAX_CACHED).contains(&raw.len()) && depth <= MAX_DEPTH;
+        if cacheable && self.cache.clean[depth as usize].contains(raw) {
+            return;
+        }
+        let before = (self.matched, self.cut);
         let mut c = chain.to_vec();
         if has_percent_escape(raw) {
             // Percent-decoding keeps every needle (none holds a `%`): the
@@ -694,15 +882,27 @@ impl Scan<'_> {
         } else {
             self.enter(field, raw, &mut c, depth);
         }
+        if cacheable
+            && (self.matched, self.cut) == before
+            && self.cache.clean_bytes + raw.len() <= MAX_CACHED_BYTES
+        {
+            self.cache.clean_bytes += raw.len();
+            self.cache.clean[depth as usize].insert(raw.into());
+        }
     }
 
     fn search_only(&mut self, field: &str, buf: &[u8], chain: &[&'static str]) {
         let m = self.m;
-        let mut found: Vec<(usize, &str)> = Vec::new();
-        m.search(buf, |c, label| found.push((c, label)));
-        for (c, label) in found {
-            self.record(field, chain, c, label);
+        let mut found = std::mem::take(&mut self.cache.found);
+        found.clear();
+        m.search(buf, &mut found);
+        if !found.is_empty() {
+            self.matched += 1;
         }
+        for &(c, id) in &found {
+            self.record(field, chain, c, m.label(id));
+        }
+        self.cache.found = found;
     }
 
     fn record(&mut self, field: &str, chain: &[&'static str], canary: usize, label: &str) {
@@ -735,9 +935,16 @@ impl Scan<'_> {
     }
 
     /// Every canary already found in this field (by a decoded chain).
-    fn field_done(&self, field: &str) -> bool {
-        (0..self.m.canaries.len())
-            .all(|i| matches!(self.seen.get(&(i, field.to_owned())), Some((_, false))))
+    fn field_done(&mut self, field: &str) -> bool {
+        if self.seen.len() < self.m.canaries.len() {
+            return false;
+        }
+        let done = (0..self.m.canaries.len())
+            .all(|i| matches!(self.seen.get(&(i, field.to_owned())), Some((_, false))));
+        if done {
+            self.cut += 1;
+        }
+        done
     }
 
     /// Decoded bytes after a step already pushed on `chain`: a JSON
@@ -762,7 +969,11 @@ impl Scan<'_> {
             // blocks): searched only once opened, so the chain says how.
             self.search_only(field, buf, chain);
         }
-        if depth >= MAX_DEPTH || self.budget == 0 || buf.len() < 8 || self.field_done(field) {
+        if depth >= MAX_DEPTH || buf.len() < 8 || self.field_done(field) {
+            return;
+        }
+        if self.budget == 0 {
+            self.cut += 1;
             return;
         }
         let next = depth + 1;
@@ -783,7 +994,8 @@ impl Scan<'_> {
             return;
         }
         self.base64_runs(field, buf, chain, next);
-        if let Some(text) = std::str::from_utf8(buf).ok().filter(|t| lz_utf16_shaped(t))
+        if lz_utf16_bytes(buf)
+            && let Some(text) = std::str::from_utf8(buf).ok().filter(|t| lz_utf16_shaped(t))
             && let Some(out) = lz::decompress_utf16(text)
         {
             self.descend(field, out.as_bytes(), chain, "lz_string", next);
@@ -800,6 +1012,7 @@ impl Scan<'_> {
     ) {
         if bytes.len() > self.budget {
             self.budget = 0;
+            self.cut += 1;
             return;
         }
         self.budget -= bytes.len();
@@ -833,6 +1046,7 @@ impl Scan<'_> {
                 continue;
             }
             if self.lz_budget == 0 {
+                self.cut += 1;
                 continue;
             }
             self.lz_budget -= 1;
@@ -859,8 +1073,20 @@ fn json_shaped(b: &[u8]) -> bool {
 }
 
 fn is_run_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'$')
+    RUN_BYTES[c as usize]
 }
+
+/// Characters of base64 (both alphabets) and LZ-string's URI alphabet.
+static RUN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'$');
+        c += 1;
+    }
+    t
+};
 
 /// Text, or a compressed stream worth opening: what a base64 run must
 /// decode to for us to look inside.
@@ -911,10 +1137,11 @@ fn decode_b64_run(run: &[u8]) -> Option<Vec<u8>> {
         let r = &run[skip..];
         // Most runs are random ids: decode 8 characters first and open the
         // run only when they start text or a compressed stream.
+        let mut head = [0u8; 6];
         if r.len() >= 8
             && !engine
-                .decode(&r[..8])
-                .is_ok_and(|head| promising_start(&head))
+                .decode_slice(&r[..8], &mut head)
+                .is_ok_and(|n| promising_start(&head[..n]))
         {
             continue;
         }
@@ -1079,6 +1306,14 @@ fn html_unescape(b: &[u8]) -> Option<Vec<u8>> {
     changed.then(|| out.into_bytes())
 }
 
+/// Bytes that may be LZ-string's `compressToUTF16` output: more non-ASCII
+/// characters than ASCII ones needs twice as many high bytes as ASCII ones
+/// (every non-ASCII character takes at least two).
+fn lz_utf16_bytes(b: &[u8]) -> bool {
+    let high = b.iter().filter(|&&c| c >= 0x80).count();
+    high > 2 * (b.len() - high)
+}
+
 /// LZ-string's `compressToUTF16` output: mostly characters beyond ASCII.
 fn lz_utf16_shaped(s: &str) -> bool {
     let (mut n, mut wide) = (0usize, 0usize);
@@ -1103,18 +1338,32 @@ mod lz {
     const B64: &[u8; 65] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
     const URI: &[u8; 65] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$";
 
-    fn index(alphabet: &[u8; 65], input: &[u8]) -> Option<Vec<u32>> {
+    /// Symbol values of an alphabet; `u8::MAX` for other bytes.
+    const fn table(alphabet: &[u8; 65], space: Option<u8>) -> [u8; 256] {
         let mut map = [u8::MAX; 256];
-        for (i, &c) in alphabet.iter().enumerate() {
-            map[c as usize] = i as u8;
+        let mut i = 0;
+        while i < 65 {
+            map[alphabet[i] as usize] = i as u8;
+            i += 1;
         }
+        if let Some(v) = space {
+            map[b' ' as usize] = v;
+        }
+        map
+    }
+
+    static B64_MAP: [u8; 256] = table(B64, None);
+    // A `+` turned into a space by form decoding.
+    static URI_MAP: [u8; 256] = table(URI, Some(62));
+
+    /// Six-bit symbols: every byte in the alphabet, and a first symbol
+    /// whose top bits open a stream (the first 2-bit read is 0 or 1: the
+    /// second bit read, 16, is clear). Checked before any allocation.
+    fn symbols(map: &[u8; 256], input: &[u8]) -> bool {
         input
-            .iter()
-            .map(|&c| match map[c as usize] {
-                u8::MAX => None,
-                v => Some(u32::from(v)),
-            })
-            .collect()
+            .first()
+            .is_some_and(|&c| map[c as usize] != u8::MAX && map[c as usize] & 16 == 0)
+            && input.iter().all(|&c| map[c as usize] != u8::MAX)
     }
 
     fn text(out: Vec<u16>) -> Option<String> {
@@ -1122,19 +1371,20 @@ mod lz {
         worth_reading(s.as_bytes()).then_some(s)
     }
 
+    fn six_bit(map: &'static [u8; 256], input: &[u8]) -> Option<String> {
+        if !symbols(map, input) {
+            return None;
+        }
+        let data = Data::Mapped(input, map);
+        text(decompress(&data, 32)?)
+    }
+
     pub fn decompress_base64(input: &[u8]) -> Option<String> {
-        text(decompress(&index(B64, input)?, 32)?)
+        six_bit(&B64_MAP, input)
     }
 
     pub fn decompress_uri(input: &[u8]) -> Option<String> {
-        let values = index(
-            URI,
-            &input
-                .iter()
-                .map(|&c| if c == b' ' { b'+' } else { c })
-                .collect::<Vec<_>>(),
-        )?;
-        text(decompress(&values, 32)?)
+        six_bit(&URI_MAP, input)
     }
 
     pub fn decompress_utf16(input: &str) -> Option<String> {
@@ -1142,11 +1392,34 @@ mod lz {
             .encode_utf16()
             .map(|c| u32::from(c).saturating_sub(32))
             .collect();
-        text(decompress(&values, 16384)?)
+        text(decompress(&Data::Values(&values), 16384)?)
+    }
+
+    /// The compressed symbols: bytes read through an alphabet (validated
+    /// beforehand), or values already decoded.
+    enum Data<'a> {
+        Mapped(&'a [u8], &'static [u8; 256]),
+        Values(&'a [u32]),
+    }
+
+    impl Data<'_> {
+        fn len(&self) -> usize {
+            match self {
+                Data::Mapped(b, _) => b.len(),
+                Data::Values(v) => v.len(),
+            }
+        }
+
+        fn get(&self, i: usize) -> Option<u32> {
+            match self {
+                Data::Mapped(b, map) => b.get(i).map(|&c| u32::from(map[c as usize])),
+                Data::Values(v) => v.get(i).copied(),
+            }
+        }
     }
 
     struct Bits<'a> {
-        data: &'a [u32],
+        data: &'a Data<'a>,
         val: u32,
         position: u32,
         index: usize,
@@ -1161,7 +1434,7 @@ mod lz {
                 self.position >>= 1;
                 if self.position == 0 {
                     self.position = self.reset;
-                    self.val = *self.data.get(self.index)?;
+                    self.val = self.data.get(self.index)?;
                     self.index += 1;
                 }
                 bits |= bit << k;
@@ -1170,8 +1443,12 @@ mod lz {
         }
     }
 
-    fn decompress(data: &[u32], reset: u32) -> Option<Vec<u16>> {
-        let first = *data.first()?;
+    /// Every dictionary entry is a run of the output already written (a
+    /// literal, or the previous entry plus the first character of the
+    /// next, which follows it): entries are kept as `(start, len)` ranges
+    /// of the output, not as strings of their own.
+    fn decompress(data: &Data<'_>, reset: u32) -> Option<Vec<u16>> {
+        let first = data.get(0)?;
         let mut bits = Bits {
             data,
             val: first,
@@ -1179,7 +1456,7 @@ mod lz {
             index: 1,
             reset,
         };
-        let mut dict: Vec<Vec<u16>> = vec![Vec::new(), Vec::new(), Vec::new()];
+        let mut dict: Vec<(usize, usize)> = vec![(0, 0); 3];
         let mut dict_chars = 0usize;
         let mut enlarge_in: u32 = 4;
         let mut num_bits: u32 = 3;
@@ -1188,18 +1465,20 @@ mod lz {
             1 => bits.read(16)?,
             _ => return None,
         } as u16;
-        dict.push(vec![c]);
-        let mut w = vec![c];
+        dict.push((0, 1));
+        let mut w = (0usize, 1usize);
         let mut out = vec![c];
         loop {
             if bits.index > data.len() || num_bits > 24 {
                 return None;
             }
             let mut cc = bits.read(num_bits)? as usize;
+            let mut literal = None;
             match cc {
                 0 | 1 => {
                     let ch = bits.read(if cc == 0 { 8 } else { 16 })? as u16;
-                    dict.push(vec![ch]);
+                    dict.push((out.len(), 1));
+                    literal = Some(ch);
                     cc = dict.len() - 1;
                     enlarge_in -= 1;
                 }
@@ -1210,19 +1489,26 @@ mod lz {
                 enlarge_in = 1 << num_bits;
                 num_bits += 1;
             }
-            let entry = if cc < dict.len() && cc >= 3 {
-                dict[cc].clone()
+            let start = out.len();
+            let entry = if let Some(ch) = literal {
+                out.push(ch);
+                (start, 1)
+            } else if cc < dict.len() && cc >= 3 {
+                let (s, l) = dict[cc];
+                out.extend_from_within(s..s + l);
+                (start, l)
             } else if cc == dict.len() {
-                let mut e = w.clone();
-                e.push(*w.first()?);
-                e
+                // w followed by its own first character.
+                out.extend_from_within(w.0..w.0 + w.1);
+                out.push(out[w.0]);
+                (start, w.1 + 1)
             } else {
                 return None;
             };
-            out.extend_from_slice(&entry);
-            let mut next = w;
-            next.push(entry[0]);
-            dict_chars += next.len();
+            // w is written just before the entry: w plus the entry's first
+            // character is the range one longer.
+            let next = (w.0, w.1 + 1);
+            dict_chars += next.1;
             dict.push(next);
             if out.len() > MAX_INFLATE / 2 || dict_chars > 4 * MAX_INFLATE {
                 return None;
@@ -1272,6 +1558,65 @@ mod tests {
                 "offset {pad}"
             );
         }
+    }
+
+    #[test]
+    fn a_scanner_remembers_only_clean_values() {
+        use leakscope_core::{Header, Source};
+        let m = CanaryMatcher::new(&[Canary::new("jane.doe.canary@example.com")]).unwrap();
+        let req = |url: &str, cookie: &str| {
+            let mut ex = Exchange::get(Source::new("t", 0), url);
+            ex.request_headers.push(Header {
+                name: "Cookie".into(),
+                value: cookie.into(),
+            });
+            ex
+        };
+        let clean = req(
+            "https://t.example/c?sid=abcdef0123456789&u=https%3A%2F%2Fsite.example%2Fpage",
+            "_uid=Zm9vYmFyYmF6cXV4eHl6; theme=dark-mode-on",
+        );
+        let leaky_cookie = "_uid=Zm9vYmFyYmF6cXV4eHl6; em=jane.doe.canary%40example.com";
+        let mut s = m.scanner();
+        for _ in 0..3 {
+            assert!(s.scan(&clean).is_empty());
+            // Same query and one cookie as a clean request: the new cookie
+            // and the same values in other fields are still read.
+            let hits = s.scan(&req(
+                "https://t.example/c?sid=abcdef0123456789&q=jane.doe.canary%40example.com",
+                leaky_cookie,
+            ));
+            let fields: Vec<&str> = hits.iter().map(|h| h.field.as_str()).collect();
+            assert_eq!(fields, ["url.query.q", "cookie:em"]);
+            assert_eq!(
+                hits,
+                m.scan(&req(
+                    "https://t.example/c?sid=abcdef0123456789&q=jane.doe.canary%40example.com",
+                    leaky_cookie,
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn lz_round_trips_repetitive_text() {
+        // Long and repetitive: most output comes from dictionary entries,
+        // including the entry being defined (w + w[0]).
+        let text: String = (0..200)
+            .map(|i| format!("{{\"em\":\"jane.doe.canary@example.com\",\"n\":{i},\"aaaaaaaa\":\"ababababab\"}}"))
+            .collect();
+        let b64 = lz_str::compress_to_base64(&text);
+        assert_eq!(
+            lz::decompress_base64(b64.trim_end_matches('=').as_bytes()).as_deref(),
+            Some(text.as_str())
+        );
+        let uri = lz_str::compress_to_encoded_uri_component(&text);
+        assert_eq!(
+            lz::decompress_uri(uri.as_bytes()).as_deref(),
+            Some(text.as_str())
+        );
+        let utf16 = lz_str::compress_to_utf16(&text);
+        assert_eq!(lz::decompress_utf16(&utf16).as_deref(), Some(text.as_str()));
     }
 
     #[test]

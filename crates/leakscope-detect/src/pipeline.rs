@@ -8,7 +8,7 @@ use leakscope_core::{
     party,
 };
 
-use crate::{Detector, Finding};
+use crate::{Detector, Finding, canary::CanaryScanner};
 
 /// Everything one run found.
 #[derive(Debug, Default)]
@@ -22,6 +22,8 @@ pub struct Report {
 pub struct Pipeline<'a> {
     engine: &'a Engine,
     detector: &'a Detector,
+    /// One scanner for the run: it skips values already read clean.
+    canaries: CanaryScanner<'a>,
     events: Vec<Event>,
     errors: Vec<DecodeError>,
     exchanges: u64,
@@ -32,6 +34,7 @@ impl<'a> Pipeline<'a> {
         Pipeline {
             engine,
             detector,
+            canaries: detector.canaries.scanner(),
             events: Vec::new(),
             errors: Vec::new(),
             exchanges: 0,
@@ -47,7 +50,7 @@ impl<'a> Pipeline<'a> {
         if self.detector.canaries.is_empty() {
             return;
         }
-        let hits = self.detector.scan_canaries(ex);
+        let hits = self.canaries.scan(ex);
         if hits.is_empty() {
             return;
         }
