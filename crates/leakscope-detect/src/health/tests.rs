@@ -526,12 +526,7 @@ fn great_depression() {
         "https://www.econ-history.example/articles/the-great-depression",
     );
     e.page_title = Some("The Great Depression: causes and consequences".into());
-    let hs = m().match_event(&e);
-    assert!(
-        hs.iter()
-            .all(|h| h.term != "B12" && h.category != HealthCategory::ConditionDiagnosis),
-        "{hs:#?}"
-    );
+    assert!(m().match_event(&e).is_empty(), "{:#?}", m().match_event(&e));
 }
 
 #[test]
