@@ -223,6 +223,8 @@ fn finish(ev: &mut Event, ex: &Exchange, request_host: &str) {
         ev.request_url = u;
     }
     decode::redact_raw_secrets(&mut ev.raw);
+    ev.consent.clone_from(&ex.consent);
+    ev.step.clone_from(&ex.step);
     if ev.page_url.is_none() {
         ev.page_url = ex
             .page_url

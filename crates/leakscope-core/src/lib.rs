@@ -19,6 +19,7 @@ pub mod error;
 pub mod model;
 pub mod params;
 pub mod party;
+pub mod scan;
 pub mod vendors;
 
 pub use engine::{Analysis, Analyzer, Engine};

@@ -95,6 +95,14 @@ pub struct Exchange {
     /// Resource type as the capture names it (xhr, image, ping, script...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
+    /// Consent state in force when the request left, when the capture knows
+    /// it (the scanner does): `none`, `rejected`, `accepted`, `gpc`.
+    /// HAR carries it as the custom entry field `_consent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<String>,
+    /// The scan step that caused the request (HAR `_step`), e.g. `3-click-refill`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
 }
 
 impl Exchange {
@@ -112,6 +120,8 @@ impl Exchange {
             page_url: None,
             timestamp: None,
             resource_type: None,
+            consent: None,
+            step: None,
         }
     }
 
@@ -472,6 +482,12 @@ pub struct Event {
     /// Every field as decoded, in wire order, nothing dropped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub raw: Vec<RawField>,
+    /// Consent state when the request left (copied from the exchange).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<String>,
+    /// Scan step that caused the request (copied from the exchange).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
 }
 
 #[cfg(test)]

@@ -356,6 +356,9 @@ pub struct Finding {
     pub request_url: String,
     pub method: String,
     pub source: Source,
+    /// The scan step that caused the request, when it came from a scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     pub health: Vec<HealthEvidence>,
     pub identifiers: Vec<IdentityEvidence>,
     #[serde(default)]

@@ -143,5 +143,7 @@ fn unknown_recipient_event(
         twins: Vec::new(),
         canaries: hits,
         raw: Vec::new(),
+        consent: ex.consent.clone(),
+        step: ex.step.clone(),
     })
 }

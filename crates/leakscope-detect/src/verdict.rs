@@ -261,6 +261,7 @@ pub fn judge(
         request_url: ev.request_url.clone(),
         method: ev.method.clone(),
         source: ev.source.clone(),
+        step: ev.step.clone(),
         health,
         identifiers,
         canaries: ev.canaries.clone(),
@@ -318,7 +319,7 @@ fn context(ev: &Event, counted: &[&HealthEvidence]) -> Context {
         care_action: has(CARE_TOKENS) || (care_event && !counted.is_empty()) || care_categories,
         custom_configured,
         informational: has(INFO_TOKENS),
-        consent: None,
+        consent: ev.consent.clone(),
         server_side: ev.server_side,
     }
 }

@@ -30,6 +30,13 @@ struct Entry<'a> {
     initiator: Option<Initiator<'a>>,
     #[serde(default, borrow, rename = "_resourceType")]
     resource_type: LStr<'a>,
+    /// leakscope's own HAR fields: consent state and scan step.
+    #[serde(default, borrow, rename = "_consent")]
+    consent: LStr<'a>,
+    #[serde(default, borrow, rename = "_step")]
+    step: LStr<'a>,
+    #[serde(default, borrow, rename = "_frameUrl")]
+    frame_url: LStr<'a>,
 }
 
 #[derive(Deserialize)]
@@ -368,10 +375,12 @@ fn build(
         body,
         response,
         initiator: e.initiator.and_then(|i| i.0).map(|u| u.into_owned()),
-        frame_url: None,
+        frame_url: e.frame_url.owned(),
         page_url,
         timestamp: e.started.owned(),
         resource_type: e.resource_type.owned(),
+        consent: e.consent.owned(),
+        step: e.step.owned(),
     };
     Ok((ex, note))
 }

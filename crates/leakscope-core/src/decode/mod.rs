@@ -144,6 +144,8 @@ impl<'a> Request<'a> {
             twins: Vec::new(),
             canaries: Vec::new(),
             raw: Vec::new(),
+            consent: None,
+            step: None,
         }
     }
 

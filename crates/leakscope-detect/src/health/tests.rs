@@ -30,6 +30,8 @@ fn ev(vendor: Vendor, event: &str, page: &str) -> Event {
         twins: Vec::new(),
         canaries: Vec::new(),
         raw: Vec::new(),
+        consent: None,
+        step: None,
     }
 }
 

@@ -1,0 +1,1 @@
+//! leakscope-browser (skeleton; see ARCHITECTURE.md).

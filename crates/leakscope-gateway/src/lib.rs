@@ -1,0 +1,1 @@
+//! leakscope-gateway (skeleton; see ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! leakscope-policy (skeleton; see ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! leakscope-report (skeleton; see ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! leakscope-scan (skeleton; see ARCHITECTURE.md).

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what leakscope needs beyond Rust, from the package registries only:
+# Debian's Chromium (the scanner's browser; nothing downloads a browser at run
+# time) and Meta's official Business SDKs for the interoperability tests.
+# Idempotent: skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null 2>&1; then
+  need_apt+=(chromium)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${need_apt[*]} (Debian packages)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The CAPI tests drive Meta's official Python Business SDK against loopback servers.
+if ! python3 -c 'import facebook_business' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+fi
