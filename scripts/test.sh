@@ -7,10 +7,8 @@ if [ ! -d ../shared/corpus ]; then
   echo "error: ../shared/corpus is missing; the corpus tests read real captures from it." >&2
   exit 2
 fi
-# The CAPI test drives Meta's official Python Business SDK against a loopback server.
-if ! python3 -c 'import facebook_business' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
-fi
+# Chromium for the scanner tests, Meta's SDKs for the CAPI tests (skips what is there).
+scripts/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
