@@ -9,7 +9,10 @@
 //! Nothing here contacts the outside world: Chromium resolves every host to
 //! this server (`SiteServer::chrome_args`).
 
+pub mod fixtures;
 pub mod server;
+
+pub use fixtures::{fixture_chrome_args, fixtures};
 
 pub use server::{HostRouter, SINK_BODY_LIMIT, Sink, SinkRecord, SiteServer, request_host};
 
