@@ -16,11 +16,14 @@ pub mod autoconsent;
 pub mod journey;
 pub mod links;
 pub mod persona;
+pub mod scan;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use leakscope_browser::Device;
 pub use persona::Persona;
+pub use scan::{ScanOutput, scan};
 
 /// The page helper script (`page.js`), evaluated as `(<script>)(op, arg)`.
 pub const PAGE_JS: &str = include_str!("page.js");
@@ -99,23 +102,6 @@ impl ConsentState {
             return Err(ScanError::Options("no consent state given".into()));
         }
         Ok(out)
-    }
-}
-
-/// Emulated device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Device {
-    #[default]
-    Desktop,
-    Mobile,
-}
-
-impl Device {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Device::Desktop => "desktop",
-            Device::Mobile => "mobile",
-        }
     }
 }
 

@@ -162,8 +162,22 @@
         all.find((e) => accName(e).toLowerCase().includes(want));
       if (!el) return { ok: false, error: "no button or link named " + JSON.stringify(arg.name) };
       const name = accName(el);
+      // Without --submit-forms a submit control is still clicked (trackers see
+      // the click and read the form) but the submission itself is swallowed.
+      const form = el.form || (el.closest && el.closest("form"));
+      const submits = !!form && (el.type === "submit" || el.type === "image" || (el.tagName === "BUTTON" && !el.getAttribute("type")));
+      let blocked = false;
+      if (arg.block_submit && submits) {
+        const stop = (e) => {
+          e.preventDefault();
+          e.stopImmediatePropagation();
+        };
+        window.addEventListener("submit", stop, true);
+        setTimeout(() => window.removeEventListener("submit", stop, true), 3000);
+        blocked = true;
+      }
       press(el);
-      return { ok: true, name, element: describe(el) };
+      return { ok: true, name, element: describe(el), blocked_submit: blocked };
     }
     case "search": {
       const cands = Array.from(
@@ -206,6 +220,15 @@
         }
       }
       return { ok: filled.length > 0, filled, forms: forms.size, submitted };
+    }
+    case "fill-probe": {
+      let n = 0;
+      for (const el of Array.from(document.querySelectorAll("input, textarea, select"))) {
+        if (!visible(el) || el.disabled || el.readOnly) continue;
+        const kind = fieldKind(el);
+        if (kind && kind !== "search") n++;
+      }
+      return n;
     }
     case "fill-fields": {
       // Journey `fill`: arg.fields = [{selector|label, value}].

@@ -2,7 +2,7 @@
 //! is a planted canary. Anything of it that reaches a third party, in any
 //! encoding, is proof of a leak (`leakscope_detect::canary`).
 
-use leakscope_core::CanaryInfo;
+use leakscope_core::scan::CanaryInfo;
 use leakscope_detect::{Canary, CanaryKind};
 use rand::Rng;
 
