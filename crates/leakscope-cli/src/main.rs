@@ -274,7 +274,10 @@ fn scan_options(
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read journey {}", p.display()))?;
-            Some(leakscope_scan::journey::parse(&text, &p.display().to_string())?)
+            Some(leakscope_scan::journey::parse(
+                &text,
+                &p.display().to_string(),
+            )?)
         }
         None => None,
     };
@@ -300,7 +303,9 @@ fn scan_options(
     })
 }
 
-fn run_scan(opts: leakscope_scan::ScanOptions) -> anyhow::Result<(Report, Vec<output::InputSummary>)> {
+fn run_scan(
+    opts: leakscope_scan::ScanOptions,
+) -> anyhow::Result<(Report, Vec<output::InputSummary>)> {
     run_scan_on(&runtime()?, opts)
 }
 
@@ -329,7 +334,10 @@ fn run_scan_on(
     let out = res?;
     let mut inputs = Vec::new();
     for run in &out.info.runs {
-        let label = run.har.clone().unwrap_or_else(|| format!("{}.har", run.consent));
+        let label = run
+            .har
+            .clone()
+            .unwrap_or_else(|| format!("{}.har", run.consent));
         eprintln!(
             "leakscope: run {} ({}): {} step(s), {} request(s); consent: {}",
             label,
@@ -343,7 +351,10 @@ fn run_scan_on(
                 "leakscope:   page error [{}] {}{}: {}",
                 e.kind,
                 e.url,
-                e.step.as_deref().map(|s| format!(" at {s}")).unwrap_or_default(),
+                e.step
+                    .as_deref()
+                    .map(|s| format!(" at {s}"))
+                    .unwrap_or_default(),
                 e.message
             );
         }
@@ -354,10 +365,18 @@ fn run_scan_on(
             skipped: 0,
         });
     }
-    let persona: Vec<String> = out.info.canaries.iter().map(|c| format!("{}={}", c.kind, c.value)).collect();
+    let persona: Vec<String> = out
+        .info
+        .canaries
+        .iter()
+        .map(|c| format!("{}={}", c.kind, c.value))
+        .collect();
     eprintln!("leakscope: canary persona: {}", persona.join(", "));
     if let Some(d) = out_dir {
-        eprintln!("leakscope: evidence in {}/ (results.json, <run>.har, steps/)", d.display());
+        eprintln!(
+            "leakscope: evidence in {}/ (results.json, <run>.har, steps/)",
+            d.display()
+        );
     }
     Ok((out.report, inputs))
 }

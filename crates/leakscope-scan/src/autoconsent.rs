@@ -75,7 +75,10 @@ impl Msg {
                 if id.is_empty() {
                     return Err("eval message without an id".into());
                 }
-                Msg::Eval { id, code: s("code") }
+                Msg::Eval {
+                    id,
+                    code: s("code"),
+                }
             }
             "cmpDetected" => Msg::CmpDetected { cmp: s("cmp") },
             "popupFound" => Msg::PopupFound { cmp: s("cmp") },
@@ -112,7 +115,10 @@ pub enum Reply {
     /// Evaluate this expression in the page (a `autoconsentReceiveMessage` call).
     Evaluate(String),
     /// Evaluate `code` in the page, then [`eval_response`] with its truthiness.
-    EvalThenRespond { id: String, code: String },
+    EvalThenRespond {
+        id: String,
+        code: String,
+    },
 }
 
 /// The consent driver of one run.
@@ -256,7 +262,9 @@ pub fn eval_response(id: &str, result: bool) -> String {
 
 /// Wraps an `eval` request's code so it yields a boolean and never throws.
 pub fn eval_wrapper(code: &str) -> String {
-    format!("(async () => {{ try {{ return !!(await ({code})); }} catch (e) {{ return false; }} }})()")
+    format!(
+        "(async () => {{ try {{ return !!(await ({code})); }} catch (e) {{ return false; }} }})()"
+    )
 }
 
 #[cfg(test)]
@@ -280,7 +288,10 @@ mod tests {
         assert!(init.contains("\"autoAction\":\"optOut\"") && init.contains("\"autoconsent\""));
         assert_eq!(
             d.handle(r#"{"type":"eval","id":"7","code":"(() => 1)()"}"#),
-            Reply::EvalThenRespond { id: "7".into(), code: "(() => 1)()".into() }
+            Reply::EvalThenRespond {
+                id: "7".into(),
+                code: "(() => 1)()".into()
+            }
         );
         d.handle(r#"{"type":"popupFound","cmp":"Cookiebot"}"#);
         assert!(!d.decided);

@@ -34,7 +34,10 @@ pub enum Action {
     /// (selector or label, value template)
     Fill(Vec<(FieldRef, String)>),
     Search(String),
-    WaitForRequest { pattern: String, timeout: Duration },
+    WaitForRequest {
+        pattern: String,
+        timeout: Duration,
+    },
     Screenshot(String),
     /// Pause (seconds), to let late tags fire.
     Wait(Duration),
@@ -75,7 +78,9 @@ const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Parses a journey file's text. `name` labels errors.
 pub fn parse(text: &str, name: &str) -> Result<Vec<Action>, ScanError> {
     let err = |msg: String| ScanError::Journey(format!("{name}: {msg}"));
-    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| err(e.to_string()))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| err(e.to_string()))?;
     for key in doc.keys() {
         if key != "step" {
             return Err(err(format!(
@@ -212,7 +217,10 @@ wait = 0.5
         assert_eq!(j[0], Action::Goto("/pharmacy/refill".into()));
         let Action::Fill(f) = &j[1] else { panic!() };
         assert!(f.contains(&(FieldRef::Selector("#email".into()), "{canary.email}".into())));
-        assert!(f.contains(&(FieldRef::Label("Date of birth".into()), "{canary.dob}".into())));
+        assert!(f.contains(&(
+            FieldRef::Label("Date of birth".into()),
+            "{canary.dob}".into()
+        )));
         assert_eq!(
             j[4],
             Action::WaitForRequest {
@@ -226,7 +234,10 @@ wait = 0.5
     fn errors_name_the_step_and_key() {
         let e = |t: &str| parse(t, "j.toml").unwrap_err().to_string();
         assert!(e("[[step]]\nclick = 3\n").contains("step 1: `click` must be a string"));
-        assert!(e("[[step]]\ngoto = \"/\"\n[[step]]\nclik = \"x\"\n").contains("step 2: unknown key \"clik\""));
+        assert!(
+            e("[[step]]\ngoto = \"/\"\n[[step]]\nclik = \"x\"\n")
+                .contains("step 2: unknown key \"clik\"")
+        );
         assert!(e("[[step]]\ngoto = \"/\"\nclick = \"x\"\n").contains("one action per step"));
         assert!(e("[[step]]\nscreenshot = \"x\"\ntimeout = 2\n").contains("`timeout` only"));
         assert!(e("[[step]]\nfill = \"x\"\n").contains("`fill` must be a table"));

@@ -5,7 +5,9 @@
 //! and whose button text is the link text, and the evidence the matcher
 //! finds is scored by sensitivity tier.
 
-use leakscope_core::{Category, Event, Party, Source, Transport, Ui, Vendor, engine::split_url, party};
+use leakscope_core::{
+    Category, Event, Party, Source, Transport, Ui, Vendor, engine::split_url, party,
+};
 use leakscope_detect::{HealthMatcher, Strength, Tier};
 
 /// A link as the page script reports it.
@@ -137,6 +139,9 @@ mod tests {
             ]
         );
         assert!(score(&m, &l("https://x.test/birth-control", "Birth control")) > 0);
-        assert_eq!(score(&m, &l("https://x.test/store-hours", "Store hours")), 0);
+        assert_eq!(
+            score(&m, &l("https://x.test/store-hours", "Store hours")),
+            0
+        );
     }
 }

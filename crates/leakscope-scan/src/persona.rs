@@ -142,7 +142,10 @@ impl Persona {
             ("email", self.email.clone()),
             ("phone", self.phone.clone()),
             ("dob", self.dob.clone()),
-            ("address", format!("{}, {} {}", self.street, self.city, self.zip)),
+            (
+                "address",
+                format!("{}, {} {}", self.street, self.city, self.zip),
+            ),
             ("symptom", self.symptom.clone()),
             ("search", self.search.clone()),
         ]

@@ -480,8 +480,11 @@ impl Runner<'_, '_> {
     /// Runs the page helper. Errors carry the step.
     async fn page(&self, id: &str, op: &str, arg: Value) -> Result<Value, PageError> {
         let js = format!("({PAGE_JS})({}, {arg})", Value::String(op.into()));
-        match tokio::time::timeout(self.t() + Duration::from_secs(1), self.tab.evaluate(&js, self.t()))
-            .await
+        match tokio::time::timeout(
+            self.t() + Duration::from_secs(1),
+            self.tab.evaluate(&js, self.t()),
+        )
+        .await
         {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(page_error(
@@ -595,7 +598,12 @@ impl Runner<'_, '_> {
         let filled = v
             .get("filled")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default();
         let verb = if submit { "fill and submit" } else { "fill" };
         self.end(id, format!("{verb} {filled}"), err).await;
@@ -655,7 +663,10 @@ impl Runner<'_, '_> {
             }
             let more = links::rank(&matcher, &start, self.links().await, &seen);
             for l in more {
-                if !queue.iter().any(|q| links::canonical(&q.href) == links::canonical(&l.href)) {
+                if !queue
+                    .iter()
+                    .any(|q| links::canonical(&q.href) == links::canonical(&l.href))
+                {
                     queue.push(l);
                 }
             }
@@ -671,7 +682,11 @@ impl Runner<'_, '_> {
     async fn page_actions(&mut self, url: &str, clicked: &mut Vec<String>) {
         let filled = self.fill_persona(true).await;
         let actions = match self
-            .page("actions", "actions", json!({"pattern": CARE_ACTIONS, "max": 10}))
+            .page(
+                "actions",
+                "actions",
+                json!({"pattern": CARE_ACTIONS, "max": 10}),
+            )
             .await
         {
             Ok(v) => v.as_array().cloned().unwrap_or_default(),
@@ -733,7 +748,11 @@ impl Runner<'_, '_> {
     async fn refill_silently(&mut self) {
         let persona = self.ctx.persona.to_json();
         let _ = self
-            .page("refill", "fill", json!({"persona": persona, "submit": false}))
+            .page(
+                "refill",
+                "fill",
+                json!({"persona": persona, "submit": false}),
+            )
             .await;
     }
 
@@ -795,7 +814,10 @@ impl Runner<'_, '_> {
                 Action::WaitForRequest { pattern, timeout } => {
                     let id = self.begin(&format!("wait for {pattern}"));
                     let deadline = Instant::now() + *timeout;
-                    let seen_before = self.captured.iter().any(|c| c.url.contains(pattern.as_str()));
+                    let seen_before = self
+                        .captured
+                        .iter()
+                        .any(|c| c.url.contains(pattern.as_str()));
                     let mut found = seen_before;
                     while !found && Instant::now() < deadline {
                         let got = self.tab.take_requests();
@@ -812,7 +834,8 @@ impl Runner<'_, '_> {
                             format!("journey step {n}: no request matching {pattern:?} within {timeout:?}"),
                         )
                     });
-                    self.end(id, format!("wait-for-request {pattern}"), err).await;
+                    self.end(id, format!("wait-for-request {pattern}"), err)
+                        .await;
                 }
                 Action::Screenshot(name) => {
                     let id = self.begin(&format!("screenshot {name}"));
@@ -850,8 +873,14 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("click Refill prescription"), "click-refill-prescription");
-        assert_eq!(slug("goto /drugs/sertraline-50mg"), "goto-drugs-sertraline-50mg");
+        assert_eq!(
+            slug("click Refill prescription"),
+            "click-refill-prescription"
+        );
+        assert_eq!(
+            slug("goto /drugs/sertraline-50mg"),
+            "goto-drugs-sertraline-50mg"
+        );
         assert!(slug(&"x".repeat(100)).len() <= 41);
     }
 }

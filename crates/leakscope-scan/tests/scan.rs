@@ -16,10 +16,7 @@ async fn site() -> SiteServer {
 
 fn opts(server: &SiteServer, paths: &[&str], states: &[ConsentState]) -> ScanOptions {
     ScanOptions {
-        urls: paths
-            .iter()
-            .map(|p| server.url(PHARMACY_HOST, p))
-            .collect(),
+        urls: paths.iter().map(|p| server.url(PHARMACY_HOST, p)).collect(),
         consent: states.to_vec(),
         max_pages: 0,
         chrome_args: server.chrome_args(),
@@ -64,7 +61,10 @@ async fn banner_that_gates_trackers_sends_nothing_after_reject() {
     .await;
     let run = &out.info.runs[0];
     assert!(
-        run.consent_note.as_deref().unwrap_or("").contains("reject clicked"),
+        run.consent_note
+            .as_deref()
+            .unwrap_or("")
+            .contains("reject clicked"),
         "{run:#?}"
     );
     // Only the fixture page is gated: its links lead to the pharmacy, whose
@@ -75,7 +75,11 @@ async fn banner_that_gates_trackers_sends_nothing_after_reject() {
             .filter(|t| t.contains(leakscope_sites::pharmacy::FIXTURE_CONSENT_RESPECTED))
             .collect()
     };
-    assert!(on_fixture("rejected").is_empty(), "{:?}", on_fixture("rejected"));
+    assert!(
+        on_fixture("rejected").is_empty(),
+        "{:?}",
+        on_fixture("rejected")
+    );
     assert!(on_fixture("none").is_empty(), "{:?}", on_fixture("none"));
 }
 
@@ -101,11 +105,17 @@ async fn tracking_after_reject_is_found_and_the_har_says_the_same() {
     for v in ["meta_pixel", "ga4", "tiktok"] {
         assert!(vendors.contains(&v), "{v} missing from {vendors:?}");
     }
-    let meta = ignored.iter().find(|f| f.vendor == Vendor::MetaPixel).unwrap();
+    let meta = ignored
+        .iter()
+        .find(|f| f.vendor == Vendor::MetaPixel)
+        .unwrap();
     let ev = meta.consent_evidence.as_ref().unwrap();
     assert_eq!(ev.state, "rejected");
     assert!(ev.after_refusal.events > 0);
-    assert!(ev.accepted.as_ref().is_some_and(|a| a.events > 0), "{ev:#?}");
+    assert!(
+        ev.accepted.as_ref().is_some_and(|a| a.events > 0),
+        "{ev:#?}"
+    );
 
     // Evidence on disk, and `analyze` of the HARs gives the same finding ids.
     assert!(dir.path().join("results.json").is_file());
@@ -113,7 +123,11 @@ async fn tracking_after_reject_is_found_and_the_har_says_the_same() {
     assert_eq!(reject.har.as_deref(), Some("reject.har"));
     let shot = reject.steps[0].screenshot.as_deref().expect("screenshot");
     assert!(dir.path().join(shot).is_file());
-    assert!(dir.path().join(reject.steps[0].dom.as_deref().unwrap()).is_file());
+    assert!(
+        dir.path()
+            .join(reject.steps[0].dom.as_deref().unwrap())
+            .is_file()
+    );
     let engine = leakscope_core::Engine::new();
     let det = Detector::new(&out.persona.canaries()).unwrap();
     let mut p = Pipeline::new(&engine, &det);
@@ -161,7 +175,10 @@ async fn button_text_sent_after_a_click_is_found() {
                 && f.health.iter().any(|h| h.field.contains("buttonText"))
         })
         .unwrap_or_else(|| panic!("{:#?}", out.report.findings));
-    assert!(f.step.as_deref().unwrap().contains("click-check-my-hiv"), "{f:#?}");
+    assert!(
+        f.step.as_deref().unwrap().contains("click-check-my-hiv"),
+        "{f:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,9 +237,10 @@ async fn a_hostile_page_is_a_page_error_and_the_scan_goes_on() {
             "/ok",
             get(|| async { Html("<title>fine</title><p>fine</p>") }),
         );
-    let server = SiteServer::start(leakscope_sites::HostRouter::new().host("hostile.test", hostile))
-        .await
-        .unwrap();
+    let server =
+        SiteServer::start(leakscope_sites::HostRouter::new().host("hostile.test", hostile))
+            .await
+            .unwrap();
     let o = ScanOptions {
         urls: vec![
             server.url("hostile.test", "/hang"),
@@ -238,7 +256,11 @@ async fn a_hostile_page_is_a_page_error_and_the_scan_goes_on() {
     };
     let out = run(o).await;
     assert_eq!(out.info.runs.len(), 2);
-    assert!(!out.info.runs[0].errors.is_empty(), "{:#?}", out.info.runs[0]);
+    assert!(
+        !out.info.runs[0].errors.is_empty(),
+        "{:#?}",
+        out.info.runs[0]
+    );
     let ok = &out.info.runs[1];
     assert!(ok.errors.is_empty(), "{ok:#?}");
     assert!(ok.steps[0].url.ends_with("/ok"), "{ok:#?}");
