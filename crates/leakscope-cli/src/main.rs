@@ -46,12 +46,72 @@ enum Command {
         #[command(flatten)]
         canaries: CanaryArgs,
     },
-    /// Analyze the built-in demo capture: a made-up online pharmacy whose
-    /// pages send refill, search and appointment activity to trackers.
+    /// Scan live sites in headless Chromium like an investigator: per consent
+    /// state a fresh browser context loads the page, answers the consent banner,
+    /// follows health-relevant links, searches and fills forms with a made-up
+    /// canary persona, clicks care-seeking buttons, and reports every leak,
+    /// including trackers that keep sending after the user said no.
+    Scan {
+        /// Start pages.
+        #[arg(required = true)]
+        urls: Vec<String>,
+        #[command(flatten)]
+        scan: ScanArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+        #[command(flatten)]
+        canaries: CanaryArgs,
+    },
+    /// Scan the made-up Northwind Pharmacy, served on loopback with look-alike
+    /// Meta, GA4 and TikTok tags, in every consent state. `--offline` analyzes
+    /// the built-in demo capture instead (no browser needed).
     Demo {
+        /// Analyze the built-in capture instead of scanning.
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        scan: ScanArgs,
         #[command(flatten)]
         out: OutputArgs,
     },
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Consent states, each in a fresh browser context: none, reject, accept,
+    /// gpc, all (comma-separated). Default for `scan`: reject,accept (tracking
+    /// after refusal, with the accepted run to compare); for `demo`: all.
+    #[arg(long, value_name = "STATES")]
+    consent: Option<String>,
+    #[arg(long, value_enum, default_value_t = DeviceArg::Desktop)]
+    device: DeviceArg,
+    /// Same-site pages to visit after the start page, health-relevant first.
+    #[arg(long, default_value_t = 5)]
+    max_pages: usize,
+    /// A journey in TOML replacing the default one (see leakscope-scan's journey docs).
+    #[arg(long, value_name = "FILE")]
+    journey: Option<PathBuf>,
+    /// Submit the forms filled with the canary persona (default: fill and
+    /// click, but swallow the submission).
+    #[arg(long)]
+    submit_forms: bool,
+    /// Chromium binary (default: $CHROME, /usr/lib/chromium/chromium, PATH).
+    #[arg(long, value_name = "PATH")]
+    chrome: Option<PathBuf>,
+    /// Extra Chromium flag, e.g. --chrome-arg=--proxy-server=... Repeatable.
+    #[arg(long = "chrome-arg", value_name = "ARG", allow_hyphen_values = true)]
+    chrome_args: Vec<String>,
+    /// Evidence directory: screenshots and DOM per step, a HAR per run,
+    /// results.json. Default for `scan`: leakscope-scan-<time>/; `demo` keeps
+    /// evidence only when given.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum DeviceArg {
+    Desktop,
+    Mobile,
 }
 
 #[derive(Args)]
@@ -125,7 +185,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             finish(pipeline.finish(), &inputs, &out)
         }
-        Command::Demo { out } => {
+        Command::Scan {
+            urls,
+            scan,
+            out,
+            canaries,
+        } => {
+            let extra: Vec<String> = load_canaries(&canaries)?
+                .into_iter()
+                .map(|c| c.value)
+                .collect();
+            let dir = scan.out.clone().unwrap_or_else(default_out_dir);
+            let opts = scan_options(&scan, urls, "reject,accept", Some(dir), extra, Vec::new())?;
+            let result = run_scan(opts)?;
+            finish(result.0, &result.1, &out)
+        }
+        Command::Demo {
+            offline: false,
+            scan,
+            out,
+        } => {
+            let rt = runtime()?;
+            let server = rt
+                .block_on(leakscope_sites::start_demo())
+                .context("cannot start the demo site on loopback")?;
+            let url = server.url(leakscope_sites::PHARMACY_HOST, "/");
+            eprintln!("leakscope: demo site Northwind Pharmacy on {url} (loopback only)");
+            let opts = scan_options(
+                &scan,
+                vec![url],
+                "all",
+                scan.out.clone(),
+                Vec::new(),
+                server.chrome_args(),
+            )?;
+            let result = run_scan_on(&rt, opts)?;
+            drop(server);
+            finish(result.0, &result.1, &out)
+        }
+        Command::Demo {
+            offline: true, out, ..
+        } => {
             let detector = Detector::new(&[])?;
             let mut pipeline = Pipeline::new(&engine, &detector);
             let summary = leakscope_ingest::read_reader(
@@ -137,6 +237,167 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .context("the built-in demo capture did not read")?;
             let inputs = vec![output::InputSummary::new(DEMO_LABEL.into(), &summary)];
             finish(pipeline.finish(), &inputs, &out)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn default_out_dir() -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    // 2026-11-29T18:15:00.000Z -> 20261129T181500Z
+    let t: String = leakscope_browser::har::iso_time(secs)
+        .chars()
+        .take(19)
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    PathBuf::from(format!("leakscope-scan-{t}Z"))
+}
+
+fn scan_options(
+    a: &ScanArgs,
+    urls: Vec<String>,
+    default_consent: &str,
+    out_dir: Option<PathBuf>,
+    extra_canaries: Vec<String>,
+    more_chrome_args: Vec<String>,
+) -> anyhow::Result<leakscope_scan::ScanOptions> {
+    let journey = match &a.journey {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read journey {}", p.display()))?;
+            Some(leakscope_scan::journey::parse(
+                &text,
+                &p.display().to_string(),
+            )?)
+        }
+        None => None,
+    };
+    let mut chrome_args = more_chrome_args;
+    chrome_args.extend(a.chrome_args.iter().cloned());
+    Ok(leakscope_scan::ScanOptions {
+        urls,
+        consent: leakscope_scan::ConsentState::parse_list(
+            a.consent.as_deref().unwrap_or(default_consent),
+        )?,
+        device: match a.device {
+            DeviceArg::Desktop => leakscope_scan::Device::Desktop,
+            DeviceArg::Mobile => leakscope_scan::Device::Mobile,
+        },
+        max_pages: a.max_pages,
+        journey,
+        submit_forms: a.submit_forms,
+        chrome: a.chrome.clone(),
+        chrome_args,
+        out_dir,
+        extra_canaries,
+        ..leakscope_scan::ScanOptions::default()
+    })
+}
+
+fn run_scan(
+    opts: leakscope_scan::ScanOptions,
+) -> anyhow::Result<(Report, Vec<output::InputSummary>)> {
+    run_scan_on(&runtime()?, opts)
+}
+
+/// Runs the scan with a progress bar on a terminal, then tells on stderr what
+/// each run did and where the evidence is.
+fn run_scan_on(
+    rt: &tokio::runtime::Runtime,
+    opts: leakscope_scan::ScanOptions,
+) -> anyhow::Result<(Report, Vec<output::InputSummary>)> {
+    use std::io::IsTerminal as _;
+    let out_dir = opts.out_dir.clone();
+    let mut progress = Bar(std::io::stderr().is_terminal().then(|| {
+        let pb = indicatif::ProgressBar::new(0);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {wide_msg}")
+        {
+            pb.set_style(style);
+        }
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    }));
+    let res = rt.block_on(leakscope_scan::scan(opts, &mut progress));
+    if let Some(pb) = &progress.0 {
+        pb.finish_and_clear();
+    }
+    let out = res?;
+    let mut inputs = Vec::new();
+    for run in &out.info.runs {
+        let label = run
+            .har
+            .clone()
+            .unwrap_or_else(|| format!("{}.har", run.consent));
+        eprintln!(
+            "leakscope: run {} ({}): {} step(s), {} request(s); consent: {}",
+            label,
+            run.consent,
+            run.steps.len(),
+            run.requests,
+            run.consent_note.as_deref().unwrap_or("-")
+        );
+        for e in &run.errors {
+            eprintln!(
+                "leakscope:   page error [{}] {}{}: {}",
+                e.kind,
+                e.url,
+                e.step
+                    .as_deref()
+                    .map(|s| format!(" at {s}"))
+                    .unwrap_or_default(),
+                e.message
+            );
+        }
+        inputs.push(output::InputSummary {
+            file: label,
+            format: "scan".into(),
+            exchanges: run.requests,
+            skipped: 0,
+        });
+    }
+    let persona: Vec<String> = out
+        .info
+        .canaries
+        .iter()
+        .map(|c| format!("{}={}", c.kind, c.value))
+        .collect();
+    eprintln!("leakscope: canary persona: {}", persona.join(", "));
+    if let Some(d) = out_dir {
+        eprintln!(
+            "leakscope: evidence in {}/ (results.json, <run>.har, steps/)",
+            d.display()
+        );
+    }
+    Ok((out.report, inputs))
+}
+
+/// indicatif on a terminal; nothing otherwise.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl leakscope_scan::Progress for Bar {
+    fn start(&mut self, runs: usize) {
+        if let Some(pb) = &self.0 {
+            pb.set_length(runs as u64);
+        }
+    }
+    fn step(&mut self, run: &str, what: &str) {
+        if let Some(pb) = &self.0 {
+            pb.set_message(format!("{run}: {what}"));
+        }
+    }
+    fn run_done(&mut self, _run: &str) {
+        if let Some(pb) = &self.0 {
+            pb.inc(1);
         }
     }
 }

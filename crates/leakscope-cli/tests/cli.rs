@@ -68,7 +68,7 @@ fn jsonl_is_one_event_per_line() {
 
 #[test]
 fn table_groups_by_page() {
-    let out = leakscope(&["demo"]);
+    let out = leakscope(&["demo", "--offline"]);
     assert!(
         out.status.success(),
         "{}",
@@ -197,6 +197,6 @@ fn markdown_report_lists_findings_with_explanations() {
 
 #[test]
 fn no_color_when_not_a_terminal() {
-    let out = leakscope(&["demo"]);
+    let out = leakscope(&["demo", "--offline"]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
 }

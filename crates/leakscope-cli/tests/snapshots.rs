@@ -6,7 +6,7 @@ use std::process::Command;
 
 fn demo(format: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
-        .args(["demo", "--format", format])
+        .args(["demo", "--offline", "--format", format])
         .output()
         .expect("binary runs");
     assert!(

@@ -366,4 +366,8 @@ pub struct Finding {
     pub context: Context,
     pub frameworks: Vec<Framework>,
     pub explanation: String,
+    /// For `consent.ignored`: what the tracker received after the refusal
+    /// and, when captured, with consent given (`consent.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_evidence: Option<crate::consent::ConsentEvidence>,
 }

@@ -5,6 +5,7 @@
 //! severity and an explanation. Pure: no I/O; compiled once, used many times.
 
 pub mod canary;
+pub mod consent;
 pub mod finding;
 pub mod health;
 pub mod identity;

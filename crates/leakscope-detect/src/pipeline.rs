@@ -71,6 +71,8 @@ impl<'a> Pipeline<'a> {
             .iter()
             .filter_map(|e| self.detector.assess(e))
             .collect();
+        // Trackers that kept sending after a refusal (scans stamp consent states).
+        findings.extend(crate::consent::ignored(&self.events, self.detector));
         // Most severe first; ties in capture order.
         findings.sort_by(|a, b| {
             b.severity

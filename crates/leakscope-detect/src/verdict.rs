@@ -268,6 +268,7 @@ pub fn judge(
         context: ctx,
         frameworks,
         explanation,
+        consent_evidence: None,
     })
 }
 

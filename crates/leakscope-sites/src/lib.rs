@@ -9,8 +9,13 @@
 //! Nothing here contacts the outside world: Chromium resolves every host to
 //! this server (`SiteServer::chrome_args`).
 
+pub mod fixtures;
+pub mod pharmacy;
 pub mod server;
+pub mod trackers;
 
+pub use fixtures::{fixture_chrome_args, fixtures};
+pub use pharmacy::{PHARMACY_HOST, pharmacy, start_demo};
 pub use server::{HostRouter, SINK_BODY_LIMIT, Sink, SinkRecord, SiteServer, request_host};
 
 #[derive(Debug, thiserror::Error)]

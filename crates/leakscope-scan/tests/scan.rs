@@ -1,0 +1,267 @@
+//! Real Chromium against the made-up sites on loopback (leakscope-sites).
+//! Every test is bounded by a timeout; nothing leaves the machine.
+
+use std::time::Duration;
+
+use leakscope_core::Vendor;
+use leakscope_detect::{Detector, Pipeline, consent};
+use leakscope_scan::{ConsentState, Persona, ScanOptions, ScanOutput, journey, scan};
+use leakscope_sites::{PHARMACY_HOST, SiteServer, pharmacy};
+
+const BOUND: Duration = Duration::from_secs(240);
+
+async fn site() -> SiteServer {
+    SiteServer::start(pharmacy()).await.expect("loopback site")
+}
+
+fn opts(server: &SiteServer, paths: &[&str], states: &[ConsentState]) -> ScanOptions {
+    ScanOptions {
+        urls: paths.iter().map(|p| server.url(PHARMACY_HOST, p)).collect(),
+        consent: states.to_vec(),
+        max_pages: 0,
+        chrome_args: server.chrome_args(),
+        page_timeout: Duration::from_secs(15),
+        settle: Duration::from_secs(2),
+        ..ScanOptions::default()
+    }
+}
+
+async fn run(o: ScanOptions) -> ScanOutput {
+    tokio::time::timeout(BOUND, scan(o, &mut leakscope_scan::NoProgress))
+        .await
+        .expect("scan finished in time")
+        .expect("scan ran")
+}
+
+fn trackers(out: &ScanOutput, consent: &str) -> Vec<String> {
+    out.report
+        .events
+        .iter()
+        .filter(|e| e.vendor != Vendor::Other && e.consent.as_deref() == Some(consent))
+        .map(|e| {
+            format!(
+                "{} {} (step {:?}, page {:?})",
+                e.vendor.as_str(),
+                e.event,
+                e.step,
+                e.page_url
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banner_that_gates_trackers_sends_nothing_after_reject() {
+    let server = site().await;
+    let out = run(opts(
+        &server,
+        &[leakscope_sites::pharmacy::FIXTURE_CONSENT_RESPECTED],
+        &[ConsentState::Reject],
+    ))
+    .await;
+    let run = &out.info.runs[0];
+    assert!(
+        run.consent_note
+            .as_deref()
+            .unwrap_or("")
+            .contains("reject clicked"),
+        "{run:#?}"
+    );
+    // Only the fixture page is gated: its links lead to the pharmacy, whose
+    // TikTok tag ignores the banner.
+    let on_fixture = |consent: &str| -> Vec<String> {
+        trackers(&out, consent)
+            .into_iter()
+            .filter(|t| t.contains(leakscope_sites::pharmacy::FIXTURE_CONSENT_RESPECTED))
+            .collect()
+    };
+    assert!(
+        on_fixture("rejected").is_empty(),
+        "{:?}",
+        on_fixture("rejected")
+    );
+    assert!(on_fixture("none").is_empty(), "{:?}", on_fixture("none"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_after_reject_is_found_and_the_har_says_the_same() {
+    let server = site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(
+        &server,
+        &[leakscope_sites::pharmacy::FIXTURE_CONSENT_IGNORED],
+        &[ConsentState::Reject, ConsentState::Accept],
+    );
+    o.out_dir = Some(dir.path().to_owned());
+    let out = run(o).await;
+    assert!(!trackers(&out, "rejected").is_empty(), "{:#?}", out.info);
+    let ignored: Vec<_> = out
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.rule == consent::RULE)
+        .collect();
+    let vendors: Vec<&str> = ignored.iter().map(|f| f.vendor.as_str()).collect();
+    for v in ["meta_pixel", "ga4", "tiktok"] {
+        assert!(vendors.contains(&v), "{v} missing from {vendors:?}");
+    }
+    let meta = ignored
+        .iter()
+        .find(|f| f.vendor == Vendor::MetaPixel)
+        .unwrap();
+    let ev = meta.consent_evidence.as_ref().unwrap();
+    assert_eq!(ev.state, "rejected");
+    assert!(ev.after_refusal.events > 0);
+    assert!(
+        ev.accepted.as_ref().is_some_and(|a| a.events > 0),
+        "{ev:#?}"
+    );
+
+    // Evidence on disk, and `analyze` of the HARs gives the same finding ids.
+    assert!(dir.path().join("results.json").is_file());
+    let reject = &out.info.runs[0];
+    assert_eq!(reject.har.as_deref(), Some("reject.har"));
+    let shot = reject.steps[0].screenshot.as_deref().expect("screenshot");
+    assert!(dir.path().join(shot).is_file());
+    assert!(
+        dir.path()
+            .join(reject.steps[0].dom.as_deref().unwrap())
+            .is_file()
+    );
+    let engine = leakscope_core::Engine::new();
+    let det = Detector::new(&out.persona.canaries()).unwrap();
+    let mut p = Pipeline::new(&engine, &det);
+    for run in &out.info.runs {
+        let path = dir.path().join(run.har.as_deref().unwrap());
+        leakscope_ingest::read_path(
+            &path,
+            &path.display().to_string(),
+            &mut |ex| p.feed(&ex),
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+    let again = p.finish();
+    let ids = |fs: &[leakscope_detect::Finding]| {
+        let mut v: Vec<String> = fs.iter().map(|f| f.id.clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&again.findings), ids(&out.report.findings));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn button_text_sent_after_a_click_is_found() {
+    let server = site().await;
+    let mut o = opts(
+        &server,
+        &[leakscope_sites::pharmacy::FIXTURE_BUTTON_TEXT],
+        &[ConsentState::None],
+    );
+    o.journey = Some(
+        journey::parse(
+            "[[step]]\nclick = \"Check my HIV test results\"\n[[step]]\nwait-for-request = \"SubscribedButtonClick\"\ntimeout = 5\n",
+            "t.toml",
+        )
+        .unwrap(),
+    );
+    let out = run(o).await;
+    let f = out
+        .report
+        .findings
+        .iter()
+        .find(|f| {
+            f.event == "SubscribedButtonClick"
+                && f.health.iter().any(|h| h.field.contains("buttonText"))
+        })
+        .unwrap_or_else(|| panic!("{:#?}", out.report.findings));
+    assert!(
+        f.step.as_deref().unwrap().contains("click-check-my-hiv"),
+        "{f:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_typed_into_a_form_leaks_hashed_and_in_base64() {
+    let server = site().await;
+    let mut o = opts(&server, &["/pharmacy/refill"], &[ConsentState::None]);
+    let persona = Persona::random();
+    o.persona = Some(persona.clone());
+    o.journey = Some(
+        journey::parse(
+            r##"
+[[step]]
+fill = { "#email" = "{canary.email}", "#phone" = "{canary.phone}" }
+[[step]]
+click = "Refill prescription"
+[[step]]
+wait = 1
+"##,
+            "t.toml",
+        )
+        .unwrap(),
+    );
+    let out = run(o).await;
+    let chains: Vec<String> = out
+        .report
+        .findings
+        .iter()
+        .flat_map(|f| &f.canaries)
+        .filter(|c| c.value == persona.email)
+        .map(|c| c.chain.clone())
+        .collect();
+    assert!(chains.iter().any(|c| c.contains("sha256")), "{chains:?}");
+    assert!(chains.iter().any(|c| c.contains("base64")), "{chains:?}");
+    // Without --submit-forms the form never reached the site's server.
+    assert!(
+        !server
+            .sink
+            .all()
+            .iter()
+            .any(|r| r.method == "POST" && r.target.starts_with("/pharmacy/refill")),
+        "the form was submitted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_page_is_a_page_error_and_the_scan_goes_on() {
+    use axum::Router;
+    use axum::response::Html;
+    use axum::routing::get;
+    let hostile = Router::new()
+        .route(
+            "/hang",
+            get(|| async { Html("<title>x</title><script>for(;;){}</script>") }),
+        )
+        .route(
+            "/ok",
+            get(|| async { Html("<title>fine</title><p>fine</p>") }),
+        );
+    let server =
+        SiteServer::start(leakscope_sites::HostRouter::new().host("hostile.test", hostile))
+            .await
+            .unwrap();
+    let o = ScanOptions {
+        urls: vec![
+            server.url("hostile.test", "/hang"),
+            server.url("hostile.test", "/ok"),
+        ],
+        consent: vec![ConsentState::None],
+        max_pages: 0,
+        chrome_args: server.chrome_args(),
+        page_timeout: Duration::from_secs(4),
+        step_timeout: Duration::from_secs(3),
+        settle: Duration::from_secs(1),
+        ..ScanOptions::default()
+    };
+    let out = run(o).await;
+    assert_eq!(out.info.runs.len(), 2);
+    assert!(
+        !out.info.runs[0].errors.is_empty(),
+        "{:#?}",
+        out.info.runs[0]
+    );
+    let ok = &out.info.runs[1];
+    assert!(ok.errors.is_empty(), "{ok:#?}");
+    assert!(ok.steps[0].url.ends_with("/ok"), "{ok:#?}");
+}
