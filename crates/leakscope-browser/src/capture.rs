@@ -110,8 +110,8 @@ pub struct Captured {
     /// From start to finish, when both were seen.
     pub duration_ms: Option<f64>,
     // Monotonic CDP timestamp of the start, to compute the duration.
-    start_ts: f64,
-    body_pending: bool,
+    pub(crate) start_ts: f64,
+    pub(crate) body_pending: bool,
 }
 
 impl Captured {
