@@ -17,17 +17,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = srv.chrome_args();
     args.extend(fixture_chrome_args());
     let t0 = Instant::now();
-    let browser = Browser::launch(LaunchOptions { args, ..LaunchOptions::default() }).await?;
+    let browser = Browser::launch(LaunchOptions {
+        args,
+        ..LaunchOptions::default()
+    })
+    .await?;
     println!("launch: {:?} ({})", t0.elapsed(), browser.info().product);
     let url = format!("http://fixtures.test/{page}");
     let (mut on, mut off, mut reqs) = (Vec::new(), Vec::new(), 0usize);
     for i in 0..runs * 2 {
         let bare = i % 2 == 1;
-        let tab = browser.new_tab(TabOptions { bare, ..TabOptions::default() }).await?;
+        let tab = browser
+            .new_tab(TabOptions {
+                bare,
+                ..TabOptions::default()
+            })
+            .await?;
         let t = Instant::now();
         tab.goto(&url, Duration::from_secs(30)).await?;
         let took = t.elapsed();
-        tab.wait_quiet(Duration::from_millis(300), Duration::from_secs(5)).await;
+        tab.wait_quiet(Duration::from_millis(300), Duration::from_secs(5))
+            .await;
         let cap = tab.close().await;
         if bare {
             off.push(took);

@@ -110,8 +110,8 @@ pub struct Captured {
     /// From start to finish, when both were seen.
     pub duration_ms: Option<f64>,
     // Monotonic CDP timestamp of the start, to compute the duration.
-    start_ts: f64,
-    body_pending: bool,
+    pub(crate) start_ts: f64,
+    pub(crate) body_pending: bool,
 }
 
 impl Captured {
@@ -305,10 +305,7 @@ fn response_of(r: &Value) -> CapturedResponse {
             .unwrap_or(0),
         status_text: str_at(r, "statusText"),
         headers: header_list(r.get("headers")),
-        mime_type: r
-            .get("mimeType")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        mime_type: r.get("mimeType").and_then(Value::as_str).map(str::to_owned),
         headers_from_extra_info: false,
     }
 }
@@ -382,7 +379,10 @@ impl TabShared {
         let mut st = self.lock();
         // Downloads are announced both per page and browser-wide.
         if i.kind == IncidentKind::Download
-            && st.incidents.iter().any(|o| o.kind == i.kind && o.url == i.url)
+            && st
+                .incidents
+                .iter()
+                .any(|o| o.kind == i.kind && o.url == i.url)
         {
             return;
         }
@@ -625,11 +625,12 @@ impl TabShared {
                     let mut complete = true;
                     for e in entries {
                         match e.get("bytes").and_then(Value::as_str) {
-                            Some(b64) => match base64::engine::general_purpose::STANDARD.decode(b64)
-                            {
-                                Ok(b) => bytes.extend_from_slice(&b),
-                                Err(_) => complete = false,
-                            },
+                            Some(b64) => {
+                                match base64::engine::general_purpose::STANDARD.decode(b64) {
+                                    Ok(b) => bytes.extend_from_slice(&b),
+                                    Err(_) => complete = false,
+                                }
+                            }
                             None => complete = false,
                         }
                         if bytes.len() > MAX_BODY {
@@ -723,6 +724,39 @@ impl TabShared {
                         .and_then(|s| u16::try_from(s).ok())
                         .unwrap_or(0);
                     st.doc_status = Some((rid.clone(), status));
+                }
+                // A document served as an attachment is a download (denied):
+                // the browser-level download events do not always come.
+                if str_at(p, "type") == "Document" {
+                    let attach = p
+                        .pointer("/response/headers")
+                        .and_then(Value::as_object)
+                        .and_then(|h| {
+                            h.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case("content-disposition"))
+                        })
+                        .and_then(|(_, v)| v.as_str())
+                        .is_some_and(|v| {
+                            v.trim_start()
+                                .to_ascii_lowercase()
+                                .starts_with("attachment")
+                        });
+                    if attach {
+                        let url = str_at(p.get("response").unwrap_or(&Value::Null), "url");
+                        if !st
+                            .incidents
+                            .iter()
+                            .any(|o| o.kind == IncidentKind::Download && o.url == url)
+                        {
+                            let mut i = Incident::new(
+                                IncidentKind::Download,
+                                url,
+                                "download (Content-Disposition: attachment) denied".into(),
+                            );
+                            i.step = st.step.clone();
+                            st.incidents.push(i);
+                        }
+                    }
                 }
                 if let Some(c) = Self::current(st, &rid) {
                     let mut r = response_of(p.get("response").unwrap_or(&Value::Null));
@@ -879,7 +913,9 @@ impl TabShared {
             return;
         };
         c.body_pending = false;
-        let data = result.and_then(|r| r.get("postData")).and_then(Value::as_str);
+        let data = result
+            .and_then(|r| r.get("postData"))
+            .and_then(Value::as_str);
         match (data, err) {
             (Some(d), None) => {
                 let b64 = result

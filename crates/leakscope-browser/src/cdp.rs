@@ -97,7 +97,9 @@ impl Client {
         timeout: Duration,
     ) -> Result<Value, BrowserError> {
         if !self.alive.load(Ordering::SeqCst) {
-            return Err(BrowserError::Crashed("the DevTools connection is closed".into()));
+            return Err(BrowserError::Crashed(
+                "the DevTools connection is closed".into(),
+            ));
         }
         let (reply, rx) = oneshot::channel();
         self.tx
@@ -156,10 +158,7 @@ struct Driver {
     tx: mpsc::WeakUnboundedSender<Cmd>,
 }
 
-pub(crate) async fn connect(
-    ws_url: &str,
-    timeout: Duration,
-) -> Result<Client, BrowserError> {
+pub(crate) async fn connect(ws_url: &str, timeout: Duration) -> Result<Client, BrowserError> {
     let conn = Connection::<RawMsg>::connect(ws_url)
         .await
         .map_err(|e| BrowserError::Crashed(format!("connecting to {ws_url}: {e}")))?;
@@ -252,7 +251,12 @@ impl Driver {
                 reply,
             } => {
                 let m = method.clone();
-                self.submit(&method, session.as_deref(), params, Pending::Reply(m, reply));
+                self.submit(
+                    &method,
+                    session.as_deref(),
+                    params,
+                    Pending::Reply(m, reply),
+                );
             }
             Cmd::AddTab { context_id, tab } => {
                 self.tabs.insert(context_id, tab);
@@ -356,7 +360,11 @@ impl Driver {
                 tab.incident(Incident::new(
                     IncidentKind::Dialog,
                     str_at(p, "url"),
-                    format!("{} dialog dismissed: {:?}", str_at(p, "type"), str_at(p, "message")),
+                    format!(
+                        "{} dialog dismissed: {:?}",
+                        str_at(p, "type"),
+                        str_at(p, "message")
+                    ),
                 ));
             }
             "Page.downloadWillBegin" => {
@@ -405,7 +413,11 @@ impl Driver {
     }
 
     fn on_attached(&mut self, parent: Option<&str>, p: &Value) {
-        let Some(sid) = p.get("sessionId").and_then(Value::as_str).map(str::to_owned) else {
+        let Some(sid) = p
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
             return;
         };
         let info = p.get("targetInfo").cloned().unwrap_or(Value::Null);
@@ -416,11 +428,11 @@ impl Driver {
             .get("waitingForDebugger")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let tab = self
-            .tabs
-            .get(&ctx)
-            .cloned()
-            .or_else(|| parent.and_then(|ps| self.sessions.get(ps)).map(|s| s.tab.clone()));
+        let tab = self.tabs.get(&ctx).cloned().or_else(|| {
+            parent
+                .and_then(|ps| self.sessions.get(ps))
+                .map(|s| s.tab.clone())
+        });
         let kind = TargetType::from_cdp(&ttype);
         let keep = match (&tab, kind) {
             (Some(_), Some(_)) => !self.attached.contains(&target_id),
@@ -432,11 +444,7 @@ impl Driver {
             if waiting {
                 self.fire("Runtime.runIfWaitingForDebugger", Some(&sid), json!({}));
             }
-            self.fire(
-                "Target.detachFromTarget",
-                None,
-                json!({"sessionId": sid}),
-            );
+            self.fire("Target.detachFromTarget", None, json!({"sessionId": sid}));
             return;
         }
         let (Some(tab), Some(kind)) = (tab, kind) else {
@@ -457,7 +465,7 @@ impl Driver {
             self.fire(
                 "Network.enable",
                 s,
-                json!({"maxPostDataSize": crate::MAX_BODY}),
+                json!({"maxPostDataSize": POST_DATA_INLINE}),
             );
         }
         if !cfg.extra_headers.is_empty() {
@@ -540,8 +548,14 @@ impl Driver {
     }
 }
 
+/// Bodies up to this size come inline in `requestWillBeSent`; Chromium 156
+/// does not keep larger ones for `getRequestPostData` either ("No post data
+/// available"), so this is the largest body we can see at all. We keep
+/// [`crate::MAX_BODY`] of it.
+const POST_DATA_INLINE: u64 = 64 << 20;
+
 /// How long a popup may run (and send requests) before it is closed.
-const POPUP_GRACE: Duration = Duration::from_millis(1500);
+const POPUP_GRACE: Duration = Duration::from_secs(5);
 
 pub(crate) fn str_at(v: &Value, key: &str) -> String {
     v.get(key)

@@ -20,9 +20,16 @@ use crate::Captured;
 
 /// `2026-04-01T12:00:00.123Z` for seconds since the Unix epoch.
 pub fn iso_time(secs: f64) -> String {
-    let secs = if secs.is_finite() && secs > 0.0 { secs } else { 0.0 };
+    let secs = if secs.is_finite() && secs > 0.0 {
+        secs
+    } else {
+        0.0
+    };
     let total_ms = (secs * 1000.0).round() as i64;
-    let (days, ms_of_day) = (total_ms.div_euclid(86_400_000), total_ms.rem_euclid(86_400_000));
+    let (days, ms_of_day) = (
+        total_ms.div_euclid(86_400_000),
+        total_ms.rem_euclid(86_400_000),
+    );
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -197,11 +204,7 @@ fn entry(c: &Captured, page: Option<usize>) -> Value {
 }
 
 /// Writes the HAR to `path` (pretty-printed).
-pub fn write_har(
-    path: &Path,
-    captured: &[Captured],
-    browser: &BrowserInfo,
-) -> std::io::Result<()> {
+pub fn write_har(path: &Path, captured: &[Captured], browser: &BrowserInfo) -> std::io::Result<()> {
     let har = to_har(captured, browser);
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     serde_json::to_writer_pretty(&mut f, &har)?;

@@ -29,6 +29,8 @@ const FLAGS: &[&str] = &[
     "--disable-sync",
     "--mute-audio",
     "--hide-scrollbars",
+    // Popups must open so their traffic is seen; we close them ourselves.
+    "--disable-popup-blocking",
     "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate,InterestFeedContentSuggestions,AutofillServerCommunication",
     "--disable-field-trial-config",
     "--disable-breakpad",
@@ -161,9 +163,7 @@ impl Browser {
             what: format!("connecting to {ws}"),
             after: opts.launch_timeout,
         })??;
-        let v = client
-            .call("Browser.getVersion", None, json!({}))
-            .await?;
+        let v = client.call("Browser.getVersion", None, json!({})).await?;
         client
             .call(
                 "Target.setAutoAttach",
@@ -292,15 +292,13 @@ impl Browser {
             }
         };
         // A round trip on the tab's session: its set-up commands went first.
-        c.call("Runtime.evaluate", Some(&session), json!({"expression": "1"}))
-            .await?;
-        Ok(Tab::new(
-            shared,
-            c.clone(),
-            session,
-            target_id,
-            context_id,
-        ))
+        c.call(
+            "Runtime.evaluate",
+            Some(&session),
+            json!({"expression": "1"}),
+        )
+        .await?;
+        Ok(Tab::new(shared, c.clone(), session, target_id, context_id))
     }
 
     fn user_agent(&self, device: Device) -> String {

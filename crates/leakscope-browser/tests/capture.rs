@@ -12,7 +12,10 @@ fn find<'a>(cap: &'a [Captured], method: &str, url_part: &str) -> &'a Captured {
     cap.iter()
         .find(|c| c.method == method && c.url.contains(url_part))
         .unwrap_or_else(|| {
-            let seen: Vec<_> = cap.iter().map(|c| format!("{} {}", c.method, c.url)).collect();
+            let seen: Vec<_> = cap
+                .iter()
+                .map(|c| format!("{} {}", c.method, c.url))
+                .collect();
             panic!("no {method} {url_part} captured; saw {seen:#?}")
         })
 }
@@ -24,16 +27,29 @@ fn body(c: &Captured) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tracker_request_the_server_got_is_captured_with_its_body() {
     tokio::time::timeout(TEST_LIMIT, async {
-        let Some((srv, browser)) = setup().await else { return };
+        let Some((srv, browser)) = setup().await else {
+            return;
+        };
         let pages = [
-            "pixel.html", "form.html", "beacon.html", "keepalive.html", "iframe.html",
-            "worker.html", "sw.html", "ws.html",
+            "pixel.html",
+            "form.html",
+            "beacon.html",
+            "keepalive.html",
+            "iframe.html",
+            "worker.html",
+            "sw.html",
+            "ws.html",
         ];
         let mut all = Vec::new();
         for p in pages {
             srv.sink.clear();
             let cap = capture_page(&browser, &format!("http://fixtures.test/{p}")).await;
-            let got: Vec<_> = srv.sink.all().into_iter().filter(|r| is_tracker(&r.host)).collect();
+            let got: Vec<_> = srv
+                .sink
+                .all()
+                .into_iter()
+                .filter(|r| is_tracker(&r.host))
+                .collect();
             assert!(!got.is_empty(), "{p}: the tracker got nothing");
             for r in &got {
                 let hit = cap.iter().any(|c| {
@@ -41,19 +57,42 @@ async fn every_tracker_request_the_server_got_is_captured_with_its_body() {
                         && sink_url(c) == r.url()
                         && c.body.clone().unwrap_or_default() == r.body
                 });
-                assert!(hit, "{p}: server got {} {} ({} body bytes) but capture has {:#?}",
-                    r.method, r.url(), r.body.len(),
-                    cap.iter().map(|c| format!("{} {} {:?}", c.method, c.url, c.body.as_ref().map(|b| b.len()))).collect::<Vec<_>>());
+                assert!(
+                    hit,
+                    "{p}: server got {} {} ({} body bytes) but capture has {:#?}",
+                    r.method,
+                    r.url(),
+                    r.body.len(),
+                    cap.iter()
+                        .map(|c| format!(
+                            "{} {} {:?}",
+                            c.method,
+                            c.url,
+                            c.body.as_ref().map(|b| b.len())
+                        ))
+                        .collect::<Vec<_>>()
+                );
             }
             all.extend(cap);
         }
 
-        let px = find(&all, "GET", "https://www.facebook.com/tr?id=1234567890123456&ev=PageView");
+        let px = find(
+            &all,
+            "GET",
+            "https://www.facebook.com/tr?id=1234567890123456&ev=PageView",
+        );
         assert_eq!(px.target_type, Some(TargetType::Page));
         assert_eq!(px.resource_type.as_deref(), Some("image"));
         assert_eq!(px.response.as_ref().map(|r| r.status), Some(200));
-        assert!(px.headers_from_extra_info, "raw headers from ExtraInfo: {:?}", px.request_headers);
-        assert_eq!(px.page_url.as_deref(), Some("http://fixtures.test/pixel.html"));
+        assert!(
+            px.headers_from_extra_info,
+            "raw headers from ExtraInfo: {:?}",
+            px.request_headers
+        );
+        assert_eq!(
+            px.page_url.as_deref(),
+            Some("http://fixtures.test/pixel.html")
+        );
 
         let form = find(&all, "POST", "https://www.facebook.com/tr/");
         assert!(body(form).contains("ev=Lead"), "{}", body(form));
@@ -61,15 +100,28 @@ async fn every_tracker_request_the_server_got_is_captured_with_its_body() {
 
         let beacon = find(&all, "POST", "http://tracker.test/collect");
         assert_eq!(beacon.resource_type.as_deref(), Some("ping"));
-        assert_eq!(body(beacon), "event=symptom&q=canary-symptom-b3&uid=canary-uid-1");
+        assert_eq!(
+            body(beacon),
+            "event=symptom&q=canary-symptom-b3&uid=canary-uid-1"
+        );
 
         let ka = find(&all, "POST", "http://tracker.test/keepalive");
         assert!(body(ka).contains("canary-search-k2"));
 
         let fr = find(&all, "POST", "http://tracker.test/from-iframe");
-        assert_eq!(fr.target_type, Some(TargetType::Iframe), "cross-site frame is an OOPIF");
-        assert_eq!(fr.frame_url.as_deref(), Some("http://frame.test/inner.html"));
-        assert_eq!(fr.page_url.as_deref(), Some("http://fixtures.test/iframe.html"));
+        assert_eq!(
+            fr.target_type,
+            Some(TargetType::Iframe),
+            "cross-site frame is an OOPIF"
+        );
+        assert_eq!(
+            fr.frame_url.as_deref(),
+            Some("http://frame.test/inner.html")
+        );
+        assert_eq!(
+            fr.page_url.as_deref(),
+            Some("http://fixtures.test/iframe.html")
+        );
         let frpx = find(&all, "GET", "ev=ViewContent");
         assert_eq!(frpx.target_type, Some(TargetType::Iframe));
 
@@ -78,7 +130,11 @@ async fn every_tracker_request_the_server_got_is_captured_with_its_body() {
         assert_eq!(body(w), "worker=1&q=canary-worker-w8");
 
         let sw: Vec<_> = all.iter().filter(|c| c.url.ends_with("/from-sw")).collect();
-        assert_eq!(sw.len(), 1, "service worker attaches twice but its request is kept once");
+        assert_eq!(
+            sw.len(),
+            1,
+            "service worker attaches twice but its request is kept once"
+        );
         assert_eq!(sw[0].target_type, Some(TargetType::ServiceWorker));
         assert_eq!(body(sw[0]), "sw=1&q=canary-sw-s6");
 

@@ -10,7 +10,10 @@ use leakscope_browser::{BrowserError, IncidentKind, TabOptions};
 
 async fn still_works(browser: &leakscope_browser::Browser) {
     let cap = capture_page(browser, "http://fixtures.test/beacon.html").await;
-    assert!(cap.iter().any(|c| c.url.ends_with("/collect")), "browser still captures");
+    assert!(
+        cap.iter().any(|c| c.url.ends_with("/collect")),
+        "browser still captures"
+    );
     assert!(browser.is_alive());
 }
 
@@ -57,10 +60,17 @@ async fn hostile_pages_end_as_errors_or_incidents_and_the_browser_survives() {
         let tab = browser.new_tab(TabOptions::default()).await.unwrap();
         tab.goto("http://fixtures.test/index.html", Duration::from_secs(20)).await.unwrap();
         tab.evaluate("window.open('http://fixtures.test/popup-inner.html'); 1", Duration::from_secs(5)).await.unwrap();
-        tab.wait_quiet(Duration::from_millis(700), Duration::from_secs(8)).await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // The popup loads on its own; poll (bounded) for its beacon.
+        let mut cap = Vec::new();
+        let t0 = Instant::now();
+        while !cap.iter().any(|c: &leakscope_browser::Captured| c.url.ends_with("/from-popup"))
+            && t0.elapsed() < Duration::from_secs(20)
+        {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            cap.extend(tab.take_requests());
+        }
         let inc = tab.incidents();
-        let cap = tab.close().await;
+        cap.extend(tab.close().await);
         assert!(inc.iter().any(|i| i.kind == IncidentKind::Popup), "{inc:?}");
         assert!(cap.iter().any(|c| c.url.ends_with("/from-popup")), "popup traffic captured");
 
@@ -114,22 +124,36 @@ async fn hostile_pages_end_as_errors_or_incidents_and_the_browser_survives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_browser_is_reported_not_hung() {
     tokio::time::timeout(TEST_LIMIT, async {
-        let Some((_srv, browser)) = setup().await else { return };
+        let Some((_srv, browser)) = setup().await else {
+            return;
+        };
         let tab = browser.new_tab(TabOptions::default()).await.unwrap();
         visit(&tab, "http://fixtures.test/pixel.html").await;
         let pid = browser.pid().expect("pid");
         // SIGKILL, as an OOM kill would.
-        std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+        std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
         let t0 = Instant::now();
         while browser.is_alive() && t0.elapsed() < Duration::from_secs(10) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(!browser.is_alive());
-        let err = tab.goto("http://fixtures.test/beacon.html", Duration::from_secs(5)).await.unwrap_err();
+        let err = tab
+            .goto("http://fixtures.test/beacon.html", Duration::from_secs(5))
+            .await
+            .unwrap_err();
         assert!(matches!(err, BrowserError::Crashed(_)), "{err}");
         let cap = tab.close().await;
-        assert!(cap.iter().any(|c| c.url.contains("ev=PageView")), "what was captured is kept");
-        assert!(matches!(browser.new_tab(TabOptions::default()).await, Err(BrowserError::Crashed(_))));
+        assert!(
+            cap.iter().any(|c| c.url.contains("ev=PageView")),
+            "what was captured is kept"
+        );
+        assert!(matches!(
+            browser.new_tab(TabOptions::default()).await,
+            Err(BrowserError::Crashed(_))
+        ));
         browser.close().await;
     })
     .await

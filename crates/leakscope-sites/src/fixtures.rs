@@ -30,24 +30,84 @@ use crate::HostRouter;
 /// (path, content type, body) of every static fixture file.
 const FILES: &[(&str, &str, &str)] = &[
     ("/", HTML, include_str!("../assets/fixtures/index.html")),
-    ("/index.html", HTML, include_str!("../assets/fixtures/index.html")),
-    ("/pixel.html", HTML, include_str!("../assets/fixtures/pixel.html")),
-    ("/form.html", HTML, include_str!("../assets/fixtures/form.html")),
-    ("/beacon.html", HTML, include_str!("../assets/fixtures/beacon.html")),
-    ("/keepalive.html", HTML, include_str!("../assets/fixtures/keepalive.html")),
-    ("/iframe.html", HTML, include_str!("../assets/fixtures/iframe.html")),
-    ("/inner.html", HTML, include_str!("../assets/fixtures/inner.html")),
-    ("/worker.html", HTML, include_str!("../assets/fixtures/worker.html")),
-    ("/worker.js", JS, include_str!("../assets/fixtures/worker.js")),
+    (
+        "/index.html",
+        HTML,
+        include_str!("../assets/fixtures/index.html"),
+    ),
+    (
+        "/pixel.html",
+        HTML,
+        include_str!("../assets/fixtures/pixel.html"),
+    ),
+    (
+        "/form.html",
+        HTML,
+        include_str!("../assets/fixtures/form.html"),
+    ),
+    (
+        "/beacon.html",
+        HTML,
+        include_str!("../assets/fixtures/beacon.html"),
+    ),
+    (
+        "/keepalive.html",
+        HTML,
+        include_str!("../assets/fixtures/keepalive.html"),
+    ),
+    (
+        "/iframe.html",
+        HTML,
+        include_str!("../assets/fixtures/iframe.html"),
+    ),
+    (
+        "/inner.html",
+        HTML,
+        include_str!("../assets/fixtures/inner.html"),
+    ),
+    (
+        "/worker.html",
+        HTML,
+        include_str!("../assets/fixtures/worker.html"),
+    ),
+    (
+        "/worker.js",
+        JS,
+        include_str!("../assets/fixtures/worker.js"),
+    ),
     ("/sw.html", HTML, include_str!("../assets/fixtures/sw.html")),
     ("/sw.js", JS, include_str!("../assets/fixtures/sw.js")),
     ("/ws.html", HTML, include_str!("../assets/fixtures/ws.html")),
-    ("/all.html", HTML, include_str!("../assets/fixtures/all.html")),
-    ("/dialogs.html", HTML, include_str!("../assets/fixtures/dialogs.html")),
-    ("/popup.html", HTML, include_str!("../assets/fixtures/popup.html")),
-    ("/popup-inner.html", HTML, include_str!("../assets/fixtures/popup-inner.html")),
-    ("/huge.html", HTML, include_str!("../assets/fixtures/huge.html")),
-    ("/scroll.html", HTML, include_str!("../assets/fixtures/scroll.html")),
+    (
+        "/all.html",
+        HTML,
+        include_str!("../assets/fixtures/all.html"),
+    ),
+    (
+        "/dialogs.html",
+        HTML,
+        include_str!("../assets/fixtures/dialogs.html"),
+    ),
+    (
+        "/popup.html",
+        HTML,
+        include_str!("../assets/fixtures/popup.html"),
+    ),
+    (
+        "/popup-inner.html",
+        HTML,
+        include_str!("../assets/fixtures/popup-inner.html"),
+    ),
+    (
+        "/huge.html",
+        HTML,
+        include_str!("../assets/fixtures/huge.html"),
+    ),
+    (
+        "/scroll.html",
+        HTML,
+        include_str!("../assets/fixtures/scroll.html"),
+    ),
 ];
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -196,8 +256,13 @@ mod tests {
                     .and_then(|r| r.split(['/', '?']).next())
                     .unwrap_or("");
                 assert!(
-                    ["fixtures.test", "frame.test", "www.facebook.com", "tracker.test"]
-                        .contains(&host),
+                    [
+                        "fixtures.test",
+                        "frame.test",
+                        "www.facebook.com",
+                        "tracker.test"
+                    ]
+                    .contains(&host),
                     "{path} points at {url}"
                 );
             }
@@ -211,12 +276,18 @@ mod tests {
             .await
             .unwrap();
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        s.write_all(b"GET /redirect-loop?n=4 HTTP/1.1\r\nHost: fixtures.test\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
+        s.write_all(
+            b"GET /redirect-loop?n=4 HTTP/1.1\r\nHost: fixtures.test\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).await.unwrap();
         assert!(out.starts_with("HTTP/1.1 302"), "{out}");
-        assert!(out.to_ascii_lowercase().contains("location: /redirect-loop?n=5"), "{out}");
+        assert!(
+            out.to_ascii_lowercase()
+                .contains("location: /redirect-loop?n=5"),
+            "{out}"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub async fn setup() -> Option<(SiteServer, Browser)> {
 
 /// Opens `url` in a fresh tab, lets it settle, and returns everything captured.
 pub async fn capture_page(browser: &Browser, url: &str) -> Vec<Captured> {
-    let tab = browser.new_tab(TabOptions::default()).await.expect("new tab");
+    let tab = browser
+        .new_tab(TabOptions::default())
+        .await
+        .expect("new tab");
     visit(&tab, url).await;
     tab.close().await
 }
