@@ -2,6 +2,8 @@
 //! endpoints with a plain HTTP client, then one real-Chromium smoke test
 //! (skipped when Chromium is not installed).
 
+mod common;
+
 use std::time::Duration;
 
 use leakscope_sites::pharmacy::{
@@ -394,44 +396,16 @@ async fn sec_gpc_header_is_reflected_for_the_consent_script() {
     assert!(off.contains("data-gpc=\"0\""));
 }
 
-fn chromium() -> Option<std::path::PathBuf> {
-    let p = std::path::PathBuf::from(
-        std::env::var("LEAKSCOPE_CHROMIUM").unwrap_or_else(|_| "/usr/lib/chromium/chromium".into()),
-    );
-    p.exists().then_some(p)
-}
-
 /// Loads the home page in headless Chromium and clicks nothing: the banner is
 /// shown, TikTok has already reported the page view, Meta and GA4 have not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_without_consent_sees_tiktok_but_not_meta() {
-    let Some(bin) = chromium() else {
+    let Some(bin) = common::chromium() else {
         eprintln!("skipped: no Chromium at /usr/lib/chromium/chromium (set LEAKSCOPE_CHROMIUM)");
         return;
     };
     let srv = SiteServer::start(pharmacy()).await.expect("start");
-    let profile = tempfile::tempdir().expect("tempdir");
-    let mut cmd = tokio::process::Command::new(bin);
-    cmd.args([
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-extensions",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(srv.chrome_args())
-    .arg(srv.url(PHARMACY_HOST, "/"))
-    .kill_on_drop(true)
-    .stdin(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    let out = timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("chromium timed out")
-        .expect("chromium ran");
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let dom = common::dump_dom(&bin, &srv, &srv.url(PHARMACY_HOST, "/")).await;
     assert!(
         dom.contains("id=\"onetrust-banner-sdk\""),
         "banner not in DOM:\n{dom}"
