@@ -444,3 +444,55 @@ async fn chromium_without_consent_sees_tiktok_but_not_meta() {
         "GA4 hit without consent"
     );
 }
+
+/// The contrast case: a banner that gates every tag lets nothing out before
+/// a choice, while the consent-ignored page reaches all three vendors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_consent_fixtures_gate_or_leak_before_any_choice() {
+    let Some(bin) = common::chromium() else {
+        eprintln!("skipped: no Chromium at /usr/lib/chromium/chromium (set LEAKSCOPE_CHROMIUM)");
+        return;
+    };
+    let srv = SiteServer::start(pharmacy()).await.expect("start");
+    let trackers = |srv: &SiteServer| -> Vec<String> {
+        srv.sink
+            .all()
+            .into_iter()
+            .filter(|r| {
+                [
+                    "facebook.net",
+                    "facebook.com",
+                    "googletagmanager.com",
+                    "google-analytics.com",
+                    "tiktok.com",
+                ]
+                .iter()
+                .any(|t| r.host == *t || r.host.ends_with(&format!(".{t}")))
+            })
+            .map(|r| r.url())
+            .collect()
+    };
+    let dom = common::dump_dom(
+        &bin,
+        &srv,
+        &srv.url(PHARMACY_HOST, FIXTURE_CONSENT_RESPECTED),
+    )
+    .await;
+    assert!(dom.contains("id=\"onetrust-reject-all-handler\""), "{dom}");
+    assert_eq!(
+        trackers(&srv),
+        Vec::<String>::new(),
+        "a tracker was contacted before consent"
+    );
+
+    srv.sink.clear();
+    common::dump_dom(&bin, &srv, &srv.url(PHARMACY_HOST, FIXTURE_CONSENT_IGNORED)).await;
+    let hit = trackers(&srv);
+    for host in [
+        "www.facebook.com/tr",
+        "region1.google-analytics.com/g/collect",
+        "analytics.tiktok.com/api/v2/pixel",
+    ] {
+        assert!(hit.iter().any(|u| u.contains(host)), "no {host} in {hit:?}");
+    }
+}

@@ -24,6 +24,9 @@ pub async fn dump_dom(bin: &PathBuf, srv: &SiteServer, url: &str) -> String {
         "--disable-gpu",
         "--no-first-run",
         "--disable-extensions",
+        // Chromium's own update/time/dictionary fetches would land in the sink too.
+        "--disable-background-networking",
+        "--disable-component-update",
         "--virtual-time-budget=5000",
         "--dump-dom",
     ])
