@@ -5,7 +5,7 @@
 mod common;
 
 use leakscope_core::{Engine, Event, Exchange, Header, Source, Vendor};
-use leakscope_sites::pharmacy::FIXTURE_CONSENT_IGNORED;
+use leakscope_sites::pharmacy::{FIXTURE_CONSENT_IGNORED, FIXTURE_PATIENT_EMAIL};
 use leakscope_sites::trackers::{GA4_ID, META_PIXEL_ID, TIKTOK_CODE};
 use leakscope_sites::{PHARMACY_HOST, SinkRecord, SiteServer, pharmacy};
 
@@ -31,6 +31,18 @@ fn exchange(i: usize, r: &SinkRecord) -> Exchange {
         })
         .collect();
     ex
+}
+
+/// SHA-256 and base64 of [`FIXTURE_PATIENT_EMAIL`] (checked with Python's
+/// hashlib; wire-formats.md §15.2 lists the same hash).
+const EMAIL_SHA256: &str = "9b1c839d08d785404fa95b6210c7fb8b1a17271aeb925c1e86cba0e1f7701945";
+const EMAIL_BASE64: &str = "amFuZS5jYW5hcnkrcng3QGV4YW1wbGUuY29t";
+
+fn email_hash(e: &Event) -> Option<&str> {
+    e.user_data
+        .iter()
+        .find(|u| u.key == "em")
+        .map(|u| u.value.as_str())
 }
 
 fn find<'e>(events: &'e [Event], vendor: Vendor, name: &str) -> &'e Event {
@@ -86,6 +98,11 @@ async fn what_the_tags_send_decodes_like_the_real_vendors() {
         pv.request_url,
         pv.twins
     );
+    // Manual advanced matching, hashed in the page by our pure-JS SHA-256
+    // (plain http is not a secure context: no crypto.subtle).
+    assert_eq!(FIXTURE_PATIENT_EMAIL, "jane.canary+rx7@example.com");
+    assert_eq!(email_hash(pv), Some(EMAIL_SHA256), "{:?}", pv.user_data);
+    assert!(pv.user_data.iter().all(|u| u.key != "em" || u.hashed));
     find(&events, Vendor::MetaPixel, "Microdata");
 
     let ga = find(&events, Vendor::Ga4, "page_view");
@@ -100,4 +117,13 @@ async fn what_the_tags_send_decodes_like_the_real_vendors() {
     assert_eq!(tt.account_id.as_deref(), Some(TIKTOK_CODE));
     assert_eq!(tt.page_url.as_deref(), Some(page.as_str()));
     assert!(tt.ids.iter().any(|id| id.kind == "ttp"), "{:?}", tt.ids);
+    let seen = find(&events, Vendor::Tiktok, "ViewContent");
+    assert_eq!(email_hash(seen), Some(EMAIL_SHA256), "{:?}", seen.user_data);
+    assert!(
+        seen.raw
+            .iter()
+            .any(|(k, v)| k.ends_with("_inspection.aem") && v == EMAIL_BASE64),
+        "{:?}",
+        seen.raw
+    );
 }
