@@ -28,8 +28,8 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::trackers::{
-    GA4_ID, META_PIXEL_ID, TIKTOK_CODE, gtag_base_code, gtag_src, meta_base_code, tiktok_base_code,
-    with_trackers,
+    GA4_ID, META_PIXEL_ID, TIKTOK_CODE, gtag_base_code, gtag_src, meta_base_code_with_user,
+    tiktok_base_code, with_trackers,
 };
 use crate::{HostRouter, SiteError, SiteServer};
 
@@ -39,6 +39,9 @@ pub const PHARMACY_HOST: &str = "northwind-pharmacy.test";
 pub const FIXTURE_CONSENT_RESPECTED: &str = "/fixtures/consent-respected";
 /// Banner shown, but every tag fires anyway, before and after "Reject All".
 pub const FIXTURE_CONSENT_IGNORED: &str = "/fixtures/consent-ignored";
+/// The signed-in patient of [`FIXTURE_CONSENT_IGNORED`]: the page hands this
+/// email to Meta (`fbq('init', id, {em})`) and TikTok (`ttq.identify`).
+pub const FIXTURE_PATIENT_EMAIL: &str = "jane.canary+rx7@example.com";
 /// No banner; a Meta Pixel sends the clicked button's text (`cd[buttonText]`).
 pub const FIXTURE_BUTTON_TEXT: &str = "/fixtures/button-text";
 
@@ -270,6 +273,8 @@ struct Page {
     body: String,
     tracking: Tracking,
     mode: TagMode,
+    /// Manual advanced matching for the Meta Pixel (a signed-in visitor).
+    meta_user: Option<String>,
 }
 
 impl Page {
@@ -283,6 +288,7 @@ impl Page {
             body,
             tracking: Tracking::default(),
             mode: TagMode::Site,
+            meta_user: None,
         }
     }
 }
@@ -341,7 +347,7 @@ fn tags(page: &Page) -> String {
         out.push_str(&script(&tt, tt_g, false));
     }
     out.push_str("<!-- Meta Pixel Code -->\n");
-    let mut m = meta_base_code(META_PIXEL_ID);
+    let mut m = meta_base_code_with_user(META_PIXEL_ID, page.meta_user.as_deref());
     for call in &page.tracking.meta {
         m.push('\n');
         m.push_str(call);
@@ -833,12 +839,22 @@ async fn fixture_respected(headers: HeaderMap) -> Html<String> {
 }
 
 async fn fixture_ignored(headers: HeaderMap) -> Html<String> {
-    fixture_page(
+    let mut page = Page::new(
         "Consent ignored",
-        TagMode::Ignored,
-        "<h1>Consent ignored</h1><p>The banner is for show: Meta Pixel, GA4 and TikTok fire on load and keep firing after “Reject All”.</p><p><a href=\"/fixtures/consent-ignored?page=2\">Next page</a></p>",
-        &headers,
-    )
+        "<h1>Consent ignored</h1><p>Signed in as Jane. The banner is for show: Meta Pixel, GA4 and TikTok fire on load and keep firing after “Reject All”.</p><p><a href=\"/fixtures/consent-ignored?page=2\">Next page</a></p>".to_owned(),
+    );
+    page.mode = TagMode::Ignored;
+    // A signed-in patient: both tags are handed her email, which they hash.
+    page.meta_user = Some(js_value(&json!({ "em": FIXTURE_PATIENT_EMAIL })));
+    page.tracking.tiktok.push(format!(
+        "ttq.identify({});",
+        js_value(&json!({ "email": FIXTURE_PATIENT_EMAIL }))
+    ));
+    page.tracking.tiktok.push(format!(
+        "ttq.track('ViewContent',{});",
+        js_value(&json!({ "content_name": "Lab results" }))
+    ));
+    render(&page, gpc_header(&headers))
 }
 
 async fn fixture_button(headers: HeaderMap) -> Html<String> {

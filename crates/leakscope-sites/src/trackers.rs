@@ -56,12 +56,23 @@ pub fn with_trackers(routes: HostRouter) -> HostRouter {
 /// The Meta Pixel base code for `pixel_id` (JavaScript, no `<script>`
 /// element) that loads our fbevents.js, then `init` and `PageView`.
 pub fn meta_base_code(pixel_id: &str) -> String {
+    meta_base_code_with_user(pixel_id, None)
+}
+
+/// [`meta_base_code`] with manual advanced matching: `user` is a JSON object
+/// literal (`{"em":"..."}`) passed to `fbq('init', id, user)`, which the tag
+/// hashes before sending. The caller makes it safe for an inline script.
+pub fn meta_base_code_with_user(pixel_id: &str, user: Option<&str>) -> String {
+    let init = match user {
+        Some(u) => format!("fbq('init','{pixel_id}',{u});"),
+        None => format!("fbq('init','{pixel_id}');"),
+    };
     format!(
         "(function(w,d){{if(w.fbq)return;var n=w.fbq=function(){{n.callMethod?\
 n.callMethod.apply(n,arguments):n.queue.push(arguments)}};if(!w._fbq)w._fbq=n;n.push=n;\
 n.loaded=true;n.version='2.0';n.queue=[];var t=d.createElement('script');t.async=true;\
 t.src='https://connect.facebook.net/en_US/fbevents.js';var s=d.getElementsByTagName('script')[0];\
-s.parentNode.insertBefore(t,s)}})(window,document);\nfbq('init','{pixel_id}');\nfbq('track','PageView');"
+s.parentNode.insertBefore(t,s)}})(window,document);\n{init}\nfbq('track','PageView');"
     )
 }
 

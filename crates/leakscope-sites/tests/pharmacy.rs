@@ -2,6 +2,8 @@
 //! endpoints with a plain HTTP client, then one real-Chromium smoke test
 //! (skipped when Chromium is not installed).
 
+mod common;
+
 use std::time::Duration;
 
 use leakscope_sites::pharmacy::{
@@ -394,44 +396,16 @@ async fn sec_gpc_header_is_reflected_for_the_consent_script() {
     assert!(off.contains("data-gpc=\"0\""));
 }
 
-fn chromium() -> Option<std::path::PathBuf> {
-    let p = std::path::PathBuf::from(
-        std::env::var("LEAKSCOPE_CHROMIUM").unwrap_or_else(|_| "/usr/lib/chromium/chromium".into()),
-    );
-    p.exists().then_some(p)
-}
-
 /// Loads the home page in headless Chromium and clicks nothing: the banner is
 /// shown, TikTok has already reported the page view, Meta and GA4 have not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_without_consent_sees_tiktok_but_not_meta() {
-    let Some(bin) = chromium() else {
+    let Some(bin) = common::chromium() else {
         eprintln!("skipped: no Chromium at /usr/lib/chromium/chromium (set LEAKSCOPE_CHROMIUM)");
         return;
     };
     let srv = SiteServer::start(pharmacy()).await.expect("start");
-    let profile = tempfile::tempdir().expect("tempdir");
-    let mut cmd = tokio::process::Command::new(bin);
-    cmd.args([
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-extensions",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(srv.chrome_args())
-    .arg(srv.url(PHARMACY_HOST, "/"))
-    .kill_on_drop(true)
-    .stdin(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    let out = timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("chromium timed out")
-        .expect("chromium ran");
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let dom = common::dump_dom(&bin, &srv, &srv.url(PHARMACY_HOST, "/")).await;
     assert!(
         dom.contains("id=\"onetrust-banner-sdk\""),
         "banner not in DOM:\n{dom}"
@@ -469,4 +443,56 @@ async fn chromium_without_consent_sees_tiktok_but_not_meta() {
         srv.sink.to_host("google-analytics.com").is_empty(),
         "GA4 hit without consent"
     );
+}
+
+/// The contrast case: a banner that gates every tag lets nothing out before
+/// a choice, while the consent-ignored page reaches all three vendors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_consent_fixtures_gate_or_leak_before_any_choice() {
+    let Some(bin) = common::chromium() else {
+        eprintln!("skipped: no Chromium at /usr/lib/chromium/chromium (set LEAKSCOPE_CHROMIUM)");
+        return;
+    };
+    let srv = SiteServer::start(pharmacy()).await.expect("start");
+    let trackers = |srv: &SiteServer| -> Vec<String> {
+        srv.sink
+            .all()
+            .into_iter()
+            .filter(|r| {
+                [
+                    "facebook.net",
+                    "facebook.com",
+                    "googletagmanager.com",
+                    "google-analytics.com",
+                    "tiktok.com",
+                ]
+                .iter()
+                .any(|t| r.host == *t || r.host.ends_with(&format!(".{t}")))
+            })
+            .map(|r| r.url())
+            .collect()
+    };
+    let dom = common::dump_dom(
+        &bin,
+        &srv,
+        &srv.url(PHARMACY_HOST, FIXTURE_CONSENT_RESPECTED),
+    )
+    .await;
+    assert!(dom.contains("id=\"onetrust-reject-all-handler\""), "{dom}");
+    assert_eq!(
+        trackers(&srv),
+        Vec::<String>::new(),
+        "a tracker was contacted before consent"
+    );
+
+    srv.sink.clear();
+    common::dump_dom(&bin, &srv, &srv.url(PHARMACY_HOST, FIXTURE_CONSENT_IGNORED)).await;
+    let hit = trackers(&srv);
+    for host in [
+        "www.facebook.com/tr",
+        "region1.google-analytics.com/g/collect",
+        "analytics.tiktok.com/api/v2/pixel",
+    ] {
+        assert!(hit.iter().any(|u| u.contains(host)), "no {host} in {hit:?}");
+    }
 }

@@ -12,6 +12,7 @@
   var sha256 = __nwSha256;
   var VERSION = '2.9.176';
   var TR = 'https://www.facebook.com/tr/';
+  var SANDBOX = 'https://www.facebook.com/privacy_sandbox/pixel/register/trigger/';
   var initTs = Date.now();
   var pixels = [];          // [{id, ud:{}, ec:0}]
   var config = {};          // pixel id -> config from signals/config
@@ -80,13 +81,20 @@
     return params.map(function (p) { return p[0] + '=' + enc(p[1]); }).join('&');
   }
 
-  function transmit(params) {
+  function transmit(params, automatic) {
     var get = params.concat([['rqm', 'GET']]);
     var url = TR + '?' + serialise(get);
     if (url.length < 2048) {
       var img = new Image();
       img.referrerPolicy = 'origin';
       img.src = url;
+      if (!automatic) {
+        // The Attribution-Reporting twin: same parameters, forced GET.
+        var twin = SANDBOX + '?' + serialise(params.concat([['rqm', 'FGET']]));
+        try {
+          fetch(twin, { mode: 'no-cors', credentials: 'include', keepalive: true }).catch(function () {});
+        } catch (e) { /* old browsers: no twin */ }
+      }
       return;
     }
     var post = params.concat([['rqm', 'formPOST']]);
@@ -136,7 +144,7 @@
     if (opts.eventID) params.push(['eid', opts.eventID]);
     params.push(['it', initTs], ['coo', false], ['pmd[title]', document.title]);
     if (opts.automatic) params.push(['es', 'automatic'], ['tm', 3]);
-    transmit(params);
+    transmit(params, !!opts.automatic);
   }
 
   function track(ev, cd, opts) {

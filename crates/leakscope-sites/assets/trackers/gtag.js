@@ -15,7 +15,6 @@
   var streams = [];         // [{tid, queue:[], timer, seq, session:{sid,sct,fresh}}]
   var userProps = {};
   var consent = {};
-  var firstHit = true;
 
   function cookie(name) {
     var m = document.cookie.match(new RegExp('(?:^|; )' + name.replace(/[-.]/g, '\\$&') + '=([^;]*)'));
@@ -24,6 +23,8 @@
   function setCookie(name, value, days) {
     document.cookie = name + '=' + value + '; path=/; max-age=' + days * 86400 + '; SameSite=Lax';
   }
+  // First visit = no `_ga` cookie before this page load (GA4's `_fv`).
+  var firstVisit = !cookie('_ga');
   function clientId() {
     var ga = cookie('_ga');
     var m = ga && ga.match(/^GA\d\.\d\.(\d+\.\d+)$/);
@@ -55,7 +56,7 @@
     var pairs = [['en', name]];
     if (stream.seqEvents === 0) {
       if (stream.session.fresh) pairs.push(['_ss', 1]);
-      if (firstHit) pairs.push(['_fv', 1]);
+      if (firstVisit) pairs.push(['_fv', 1]);
     }
     stream.seqEvents++;
     Object.keys(params || {}).forEach(function (k) {
@@ -102,7 +103,6 @@
       url = COLLECT + '?' + q(shared(stream, batch[0].params));
       body = batch.map(function (e) { return q(e.pairs); }).join('\r\n');
     }
-    firstHit = false;
     var sent = false;
     try { sent = navigator.sendBeacon && navigator.sendBeacon(url, body); } catch (e) { sent = false; }
     if (!sent) {
