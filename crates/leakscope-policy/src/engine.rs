@@ -215,6 +215,10 @@ impl Policy {
         };
         let mut ev = Map::new();
         for (k, v) in src {
+            if k == CONSENT_FIELD {
+                // Already recorded by the consent step.
+                continue;
+            }
             if EVENT_KEYS.contains(&k.as_str()) {
                 ev.insert(k.clone(), v.clone());
             } else {
@@ -260,7 +264,16 @@ impl Policy {
             }
             let kind = match k.as_str() {
                 "event_source_url" | "referrer_url" => Kind::Url,
-                "event_name" => Kind::Required,
+                "event_name" => {
+                    // The detector reads the event name itself (field
+                    // `event`), with the rules for names.
+                    leaves.event_name = Some(leaves.targets.len());
+                    leaves.targets.push(Target {
+                        path: vec![Seg::Key(k.clone())],
+                        kind: Kind::Required,
+                    });
+                    continue;
+                }
                 _ => Kind::Field,
             };
             leaves.walk(vec![Seg::Key(k.clone())], v, kind, 0);
@@ -1072,9 +1085,6 @@ impl Leaves {
         };
         let t = self.targets.len();
         let top_level = path.len() == 1;
-        if kind == Kind::Required && top_level && path == [Seg::Key("event_name".into())] {
-            self.event_name = Some(t);
-        }
         if kind == Kind::Url && top_level && path == [Seg::Key("event_source_url".into())] {
             self.page_url = Some(t);
         }
