@@ -3,6 +3,7 @@
 //! allowlists, health detection on every forwarded value, URL
 //! generalisation, identifiers, Limited Data Use.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use leakscope_core::{Category, Event, Party, Source, Transport, Ui, Vendor};
@@ -1090,41 +1091,61 @@ impl Leaves {
         }
         self.targets.push(Target { path, kind });
         let s = &s[..floor_char(s, MAX_SCANNED)];
+        self.text(&key, s, t, 0);
+    }
+
+    /// One value's text: a URL is split into its pieces (never the host),
+    /// anything else decoded and queued for the detector.
+    fn text(&mut self, key: &str, s: &str, target: usize, depth: usize) {
         let trimmed = s.trim();
-        let is_url = ["http://", "https://", "//"]
-            .iter()
-            .any(|p| trimmed.len() > p.len() && trimmed[..p.len()].eq_ignore_ascii_case(p));
-        if is_url {
+        if trimmed.is_empty() {
+            return;
+        }
+        if depth < 4 && looks_like_url(trimmed) {
             // Every piece of a URL but the host: the detector's own URL
             // reading skips id-like query keys, a gateway must not.
             let (no_frag, frag) = trimmed.split_once('#').unwrap_or((trimmed, ""));
             let (before, query) = no_frag.split_once('?').unwrap_or((no_frag, ""));
             let after_scheme = before.split_once("//").map_or(before, |(_, r)| r);
             let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
-            self.push(&key, path, t);
+            self.text(key, path, target, depth + 1);
             for kv in query.split('&') {
                 let (k, v) = kv.split_once('=').unwrap_or(("", kv));
-                self.push(&key, k, t);
-                self.push(&key, v, t);
+                self.text(key, k, target, depth + 1);
+                self.text(key, v, target, depth + 1);
             }
-            self.push(&key, frag, t);
-        } else {
-            self.push(&key, s, t);
-        }
-    }
-
-    fn push(&mut self, key: &str, text: &str, target: usize) {
-        if text.trim().is_empty() {
+            self.text(key, frag, target, depth + 1);
             return;
         }
-        // The trailing ` |` keeps the detector from taking the text for an
-        // opaque token or a URL (it would skip or re-split it); it normalises
-        // away.
-        let mut t = String::with_capacity(text.len() + 2);
-        t.push_str(text);
-        t.push_str(" |");
+        // Decoded here, as many layers as there are (bounded): the detector
+        // decides "only digits, read as codes" before it decodes, and
+        // `%62%65...` is all digits.
+        let mut t = trimmed.to_owned();
+        for _ in 0..4 {
+            match url_decode(&t) {
+                Cow::Owned(d) if d != t => t = d,
+                _ => break,
+            }
+        }
+        if depth < 4 && t != trimmed && looks_like_url(t.trim()) {
+            // An encoded URL inside a value: read its pieces too.
+            let inner = t.clone();
+            self.text(key, &inner, target, depth + 1);
+            return;
+        }
+        // The trailing ` ¦` (not ASCII) keeps the detector from taking the
+        // text for an opaque token, a URL or digits-only (it would skip it,
+        // re-split it, or read only codes: `741741` is a crisis line); it
+        // normalises away, and codes are still read with the text.
+        t.push_str(" \u{a6}");
         self.items.push((key.to_owned(), t, target));
     }
+}
+
+fn looks_like_url(s: &str) -> bool {
+    ["http://", "https://", "//"].iter().any(|p| {
+        s.len() > p.len() && s.is_char_boundary(p.len()) && s[..p.len()].eq_ignore_ascii_case(p)
+    })
 }
 
 fn floor_char(s: &str, max: usize) -> usize {
