@@ -49,6 +49,9 @@ pub struct DestinationPolicy {
     pub reject_plaintext: Vec<String>,
     /// `user_data` keys never forwarded, hashed or not (e.g. `ge`, `db`).
     pub drop_identifiers: Vec<String>,
+    /// Event names never forwarded, as case-insensitive globs (`*` =
+    /// anything): `["*Refill*", "BookHIVTest"]`. Blocked as `Forbidden`.
+    pub block_events: Vec<String>,
 }
 
 impl Default for DestinationPolicy {
@@ -69,6 +72,7 @@ impl Default for DestinationPolicy {
             limited_data_use: None,
             reject_plaintext: Vec::new(),
             drop_identifiers: Vec::new(),
+            block_events: Vec::new(),
         }
     }
 }
@@ -274,6 +278,18 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The same error with `section.` before its path, for a policy read
+    /// from inside a bigger file (`in_section("policy")`).
+    pub fn in_section(self, section: &str) -> ConfigError {
+        match self {
+            ConfigError::Invalid { path, message } => ConfigError::Invalid {
+                path: format!("{section}.{path}"),
+                message,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {
             path: path.into(),

@@ -55,6 +55,35 @@ const NO_TEXT_KEYS: &[&str] = &[
     "messaging_channel",
 ];
 
+/// Key names of Meta's event schema: not scanned as text (their values are).
+const KNOWN_KEYS: &[&str] = &[
+    "value",
+    "currency",
+    "content_name",
+    "content_category",
+    "content_ids",
+    "content_type",
+    "contents",
+    "id",
+    "quantity",
+    "item_price",
+    "title",
+    "description",
+    "brand",
+    "category",
+    "delivery_category",
+    "order_id",
+    "num_items",
+    "search_string",
+    "status",
+    "predicted_ltv",
+    "net_revenue",
+    "event_name",
+    "event_time",
+    "order_id",
+    "event_id",
+];
+
 /// Longest string the detector reads whole; longer values are dropped
 /// rather than forwarded half-read.
 const MAX_SCANNED: usize = 16 << 10;
@@ -77,6 +106,7 @@ struct Dest {
     contents_allow: HashSet<String>,
     reject: Vec<(String, Option<Glob>)>,
     drop_ids: HashSet<String>,
+    block_events: Vec<Glob>,
 }
 
 struct PageType {
@@ -177,6 +207,7 @@ impl Policy {
             redactions: Vec::new(),
             notes: Vec::new(),
             url_hits: Vec::new(),
+            gone: Vec::new(),
         };
         match self.rewrite(pixel_id, event, consent, now, &mut run) {
             Ok(ev) => Decision {
@@ -208,6 +239,13 @@ impl Policy {
         check_consent(event, consent, d, now, run)?;
         validate_event_at(event, now)
             .map_err(|Invalid { field, message }| BlockReason::Invalid { field, message })?;
+        if let Some(name) = event.get("event_name").and_then(Value::as_str)
+            && d.block_events.iter().any(|g| g.matches_value(name))
+        {
+            return Err(BlockReason::Forbidden {
+                field: "event_name".into(),
+            });
+        }
         let Value::Object(src) = event else {
             return Err(BlockReason::Invalid {
                 field: "event".into(),
@@ -224,6 +262,9 @@ impl Policy {
                 ev.insert(k.clone(), v.clone());
             } else {
                 run.redact(k, RedactionAction::Dropped, None);
+                if !SECRET_KEYS.contains(&k.as_str()) {
+                    run.gone.push((k.clone(), v.clone()));
+                }
             }
         }
         if let Some(Value::Object(cd)) = ev.get_mut("custom_data") {
@@ -277,7 +318,7 @@ impl Policy {
                 }
                 _ => Kind::Field,
             };
-            leaves.walk(vec![Seg::Key(k.clone())], v, kind, 0);
+            leaves.walk(&mut vec![Seg::Key(k.clone())], v, kind, 0);
         }
         // A plaintext external_id is the one identifier that may spell out
         // a condition ("hiv-clinic-patient-42"): read it before it is hashed.
@@ -305,6 +346,10 @@ impl Policy {
             }
         }
 
+        for (i, (field, v)) in run.gone.iter().enumerate() {
+            leaves.walk(&mut vec![Seg::Key(field.clone())], v, Kind::Gone(i), 0);
+        }
+
         let page_url = ev
             .get("event_source_url")
             .and_then(Value::as_str)
@@ -314,7 +359,7 @@ impl Policy {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
-        let hits = self.detect(&event_name, page_url, &leaves, d.cfg.strict_health);
+        let hits = self.detect(&event_name, page_url, &mut leaves, d.cfg.strict_health);
 
         let mut remove: Vec<(Vec<Seg>, Option<HealthCategory>)> = Vec::new();
         for (target, cat) in hits {
@@ -324,6 +369,16 @@ impl Policy {
                 Kind::Url => {
                     if !run.url_hits.iter().any(|(f, _)| *f == field) {
                         run.url_hits.push((field, cat));
+                    }
+                }
+                Kind::Gone(i) => {
+                    let field = &run.gone[i].0;
+                    if let Some(r) = run
+                        .redactions
+                        .iter_mut()
+                        .find(|r| r.field == *field && r.category.is_none())
+                    {
+                        r.category = Some(cat);
                     }
                 }
                 Kind::Required => {
@@ -348,6 +403,10 @@ impl Policy {
             }
         }
         for (path, why) in leaves.too_long {
+            if matches!(path.first(), Some(Seg::Key(k)) if run.gone.iter().any(|(f, _)| f == k)) {
+                // Already dropped by rule.
+                continue;
+            }
             if !remove.iter().any(|(p, _)| *p == path) {
                 run.notes.push(format!(
                     "{} dropped: longer than {} bytes or nested deeper than {}, not scanned",
@@ -381,19 +440,13 @@ impl Policy {
         &self,
         event_name: &str,
         page_url: Option<String>,
-        leaves: &Leaves,
+        leaves: &mut Leaves,
         strict: bool,
     ) -> Vec<(usize, HealthCategory)> {
-        if leaves.items.is_empty() && event_name.is_empty() {
+        if leaves.item_target.is_empty() && event_name.is_empty() {
             return Vec::new();
         }
-        let mut custom = leakscope_core::Fields::with_capacity(leaves.items.len());
-        for (i, (key, text, _)) in leaves.items.iter().enumerate() {
-            // `key~i`: keeps the key's meaning for codes (`icd_code~3`),
-            // defeats the detector's id-key skipping (`order_id~3` is read),
-            // and leads back to the leaf.
-            custom.insert(format!("{key}~{i}"), Value::String(text.clone()));
-        }
+        let custom = std::mem::take(&mut leaves.fields);
         let ev = synthetic_event(event_name, page_url, custom);
         let found = self.health.match_event(&ev);
         let mut out = Vec::new();
@@ -411,8 +464,8 @@ impl Policy {
                         let digits: String = n.chars().take_while(char::is_ascii_digit).collect();
                         digits.parse::<usize>().ok()
                     })
-                    .and_then(|i| leaves.items.get(i))
-                    .map(|(_, _, t)| *t)
+                    .and_then(|i| leaves.item_target.get(i))
+                    .copied()
             } else {
                 None
             };
@@ -536,6 +589,9 @@ struct Run {
     notes: Vec<String>,
     /// Health found in a page URL, for the URL step.
     url_hits: Vec<(String, HealthCategory)>,
+    /// Values dropped by rule (field path, value): scanned only to label
+    /// their redaction with a health category.
+    gone: Vec<(String, Value)>,
 }
 
 impl Run {
@@ -728,7 +784,21 @@ impl Dest {
                 ));
             }
         }
+        let mut block_events = Vec::new();
+        for (i, g) in cfg.block_events.iter().enumerate() {
+            if g.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("{path}.block_events[{i}]"),
+                    "empty event name pattern",
+                ));
+            }
+            block_events.push(
+                Glob::new(g)
+                    .map_err(|e| ConfigError::invalid(format!("{path}.block_events[{i}]"), e))?,
+            );
+        }
         Ok(Dest {
+            block_events,
             cfg: cfg.clone(),
             allow: cfg.custom_data_allow.iter().cloned().collect(),
             contents_allow: cfg.contents_allow.iter().cloned().collect(),
@@ -737,28 +807,33 @@ impl Dest {
         })
     }
 
+    /// Drops what is not allowlisted; the dropped values go to `run.gone`
+    /// so that the audit can say which health category the allowlist kept
+    /// back.
     fn filter_custom_data(&self, cd: &mut Map<String, Value>, run: &mut Run) {
-        cd.retain(|k, _| {
-            let keep = self.allow.contains(k) && !SECRET_KEYS.contains(&k.as_str());
-            if !keep {
-                run.redact(&format!("custom_data.{k}"), RedactionAction::Dropped, None);
+        for (k, v) in std::mem::take(cd) {
+            if self.allow.contains(&k) && !SECRET_KEYS.contains(&k.as_str()) {
+                cd.insert(k, v);
+            } else {
+                let field = format!("custom_data.{k}");
+                run.redact(&field, RedactionAction::Dropped, None);
+                if !SECRET_KEYS.contains(&k.as_str()) {
+                    run.gone.push((field, v));
+                }
             }
-            keep
-        });
+        }
         if let Some(Value::Array(items)) = cd.get_mut("contents") {
             for (i, item) in items.iter_mut().enumerate() {
                 if let Value::Object(m) = item {
-                    m.retain(|k, _| {
-                        let keep = self.contents_allow.contains(k);
-                        if !keep {
-                            run.redact(
-                                &format!("custom_data.contents[{i}].{k}"),
-                                RedactionAction::Dropped,
-                                None,
-                            );
+                    for (k, v) in std::mem::take(m) {
+                        if self.contents_allow.contains(&k) {
+                            m.insert(k, v);
+                        } else {
+                            let field = format!("custom_data.contents[{i}].{k}");
+                            run.redact(&field, RedactionAction::Dropped, None);
+                            run.gone.push((field, v));
                         }
-                        keep
-                    });
+                    }
                 }
             }
         }
@@ -1013,6 +1088,8 @@ fn remove_at(root: &mut Map<String, Value>, path: &[Seg]) -> bool {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// Already dropped by rule (index into `Run::gone`): only labelled.
+    Gone(usize),
     /// Remove or block per `health_action.fields`.
     Field,
     /// A page URL: generalise or block per `health_action.urls`.
@@ -1029,8 +1106,12 @@ struct Target {
 /// The strings to scan, each tied to the value that would be removed.
 #[derive(Default)]
 struct Leaves {
-    /// `(key for the detector, text, target index)`.
-    items: Vec<(String, String, usize)>,
+    /// The detector's input: `key~n` → text; `key~n`: keeps the key's
+    /// meaning for codes (`icd_code~3`), defeats the detector's id-key
+    /// skipping (`order_id~3` is read), and leads back to the leaf.
+    fields: leakscope_core::Fields,
+    /// Target of item `n`.
+    item_target: Vec<usize>,
     targets: Vec<Target>,
     event_name: Option<usize>,
     page_url: Option<usize>,
@@ -1039,27 +1120,32 @@ struct Leaves {
 }
 
 impl Leaves {
-    fn walk(&mut self, path: Vec<Seg>, v: &Value, kind: Kind, depth: usize) {
+    /// Every string (and unknown object key) under `path`; `path` is a
+    /// stack, restored on return, cloned only for the leaves.
+    fn walk(&mut self, path: &mut Vec<Seg>, v: &Value, kind: Kind, depth: usize) {
         if depth > MAX_DEPTH {
-            self.too_long.push((path, None));
+            self.too_long.push((path.clone(), None));
             return;
         }
         match v {
-            Value::String(s) => self.leaf(path, s, kind),
+            Value::String(s) => self.leaf(path.clone(), s, kind),
             Value::Array(a) => {
                 for (i, it) in a.iter().enumerate() {
-                    let mut p = path.clone();
-                    p.push(Seg::Idx(i));
-                    self.walk(p, it, kind, depth + 1);
+                    path.push(Seg::Idx(i));
+                    self.walk(path, it, kind, depth + 1);
+                    path.pop();
                 }
             }
             Value::Object(m) => {
                 for (k, it) in m {
-                    let mut p = path.clone();
-                    p.push(Seg::Key(k.clone()));
+                    path.push(Seg::Key(k.clone()));
                     // Keys are text too: a custom key can name a condition.
-                    self.leaf(p.clone(), k, kind);
-                    self.walk(p, it, kind, depth + 1);
+                    // Meta's own key names cannot.
+                    if !KNOWN_KEYS.contains(&k.as_str()) {
+                        self.leaf(path.clone(), k, kind);
+                    }
+                    self.walk(path, it, kind, depth + 1);
+                    path.pop();
                 }
             }
             // Numbers, booleans, null: no words.
@@ -1138,7 +1224,9 @@ impl Leaves {
         // re-split it, or read only codes: `741741` is a crisis line); it
         // normalises away, and codes are still read with the text.
         t.push_str(" \u{a6}");
-        self.items.push((key.to_owned(), t, target));
+        let n = self.item_target.len();
+        self.fields.insert(format!("{key}~{n}"), Value::String(t));
+        self.item_target.push(target);
     }
 }
 

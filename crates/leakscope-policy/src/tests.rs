@@ -332,6 +332,11 @@ fn custom_data_allowlist_drops_everything_else() {
         redaction(&d, CONSENT_FIELD).unwrap().action,
         RedactionAction::Dropped
     );
+    // Dropped by rule, but the audit still learns what it was about.
+    assert_eq!(
+        redaction(&d, "custom_data.content_name").unwrap().category,
+        Some(HealthCategory::ReproContraception)
+    );
     // Unknown top-level fields, credentials included, never pass.
     let ev = with(plan_b_purchase(), |e| {
         e.insert("access_token".into(), json!("EAAB-canary-token"));
@@ -642,6 +647,25 @@ fn limited_data_use_is_injected() {
 }
 
 #[test]
+fn block_events_by_name() {
+    let p =
+        Policy::from_toml("[default]\nblock_events = [\"*refill*\", \"BookHIVTest\"]\n").unwrap();
+    for name in ["RefillRequested", "rx_refill", "bookhivtest"] {
+        let ev = with(newsletter(), |e| {
+            e.insert("event_name".into(), json!(name));
+        });
+        assert_eq!(
+            *blocked(&p.evaluate_at("1", &ev, None, NOW)),
+            BlockReason::Forbidden {
+                field: "event_name".into()
+            },
+            "{name}"
+        );
+    }
+    assert!(p.evaluate_at("1", &newsletter(), None, NOW).is_forward());
+}
+
+#[test]
 fn per_pixel_policy_applies_to_its_pixel_only() {
     let p = Policy::from_toml(
         "[pixels.\"555\"]\nhealth_action = \"block\"\ncustom_data_allow = [\"content_name\"]\n",
@@ -793,6 +817,11 @@ fn config_errors_say_where() {
         err("[default]\nreject_plaintext = [\"client_ip_address\"]\n")
             .starts_with("default.reject_plaintext[0]:")
     );
+    let e = Policy::from_toml("[pixels.x]\n")
+        .err()
+        .unwrap()
+        .in_section("policy");
+    assert!(e.to_string().starts_with("policy.pixels.x:"), "{e}");
 }
 
 #[test]
