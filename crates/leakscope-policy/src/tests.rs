@@ -862,3 +862,16 @@ fn snapshots_of_rewritten_events() {
         wire(policy().evaluate_at("1", &newsletter(), None, NOW))
     );
 }
+
+#[test]
+fn policy_is_shareable_across_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Policy>();
+    send_sync::<Decision>();
+    let p = std::sync::Arc::new(policy());
+    let h = std::thread::spawn({
+        let p = p.clone();
+        move || p.evaluate_at("1", &newsletter(), None, NOW).is_forward()
+    });
+    assert!(h.join().expect("thread ran"));
+}

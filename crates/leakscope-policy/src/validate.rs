@@ -59,9 +59,15 @@ pub fn validate_event_at(event: &Value, now: i64) -> Result<(), Invalid> {
     let action = match e.get("action_source") {
         Some(Value::String(s)) if ACTION_SOURCES.contains(&s.as_str()) => s.as_str(),
         Some(Value::String(s)) => {
+            // Echo only what is short enough to be a typo, not a payload.
+            let shown = if s.len() <= 32 {
+                format!("{s:?}")
+            } else {
+                "the value".to_owned()
+            };
             return Err(Invalid::new(
                 "action_source",
-                format!("{s:?} is not one of {}", ACTION_SOURCES.join(", ")),
+                format!("{shown} is not one of {}", ACTION_SOURCES.join(", ")),
             ));
         }
         Some(_) => return Err(Invalid::new("action_source", "must be a string")),
