@@ -12,6 +12,11 @@ if ! python3 -c 'import facebook_business' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 fi
 
+# The gateway tests drive Meta's official Node Business SDK too (pinned in tests/sdk/node/package.json).
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/sdk/node/node_modules/facebook-nodejs-business-sdk ]; then
+  (cd tests/sdk/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod ingress;
 pub mod metrics;
 pub mod mock;
+pub mod ops;
 pub mod policy;
 pub mod server;
 pub mod store;

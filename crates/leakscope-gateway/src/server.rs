@@ -265,7 +265,11 @@ async fn ingest(
 
     let mut items = Vec::with_capacity(n);
     let (mut blocked, mut redacted) = (0usize, 0usize);
-    for (ev, consent) in req.events.iter().zip(consents) {
+    let mut events = req.events;
+    for ev in &mut events {
+        lift_consent(ev);
+    }
+    for (ev, consent) in events.iter().zip(consents) {
         let consent = consent.as_deref().and_then(consent_record);
         let d = st.inner.policy.evaluate(pixel_id, ev, consent.as_ref());
         let mut audit = Vec::new();
@@ -275,13 +279,13 @@ async fn ingest(
                 st.inner
                     .metrics
                     .blocked
-                    .get_or_create(&Metrics::reason(&reason_class(reason)))
+                    .get_or_create(&Metrics::reason(reason_class(reason)))
                     .inc();
                 audit.push(AuditEntry::event(
                     AuditKind::Blocked,
                     pixel_id,
                     ev,
-                    json!({"reason": reason, "notes": d.notes}),
+                    json!({"reason": reason.to_string(), "why": reason, "notes": d.notes}),
                 ));
                 None
             }
@@ -371,23 +375,37 @@ fn store_unavailable(e: crate::store::StoreError) -> GraphError {
     )
 }
 
-/// A fixed class for metric labels (reasons may be long or carry field names).
-fn reason_class(reason: &str) -> String {
-    let r = reason.to_ascii_lowercase();
-    for c in ["consent", "health", "identifier", "pixel", "event"] {
-        if r.contains(c) {
-            return c.to_owned();
-        }
+/// A fixed class for metric labels.
+fn reason_class(reason: &policy::BlockReason) -> &'static str {
+    match reason {
+        policy::BlockReason::NoConsent => "consent",
+        policy::BlockReason::Health { .. } => "health",
+        policy::BlockReason::Invalid { .. } => "invalid",
+        policy::BlockReason::Forbidden { .. } => "forbidden",
     }
-    "other".to_owned()
 }
 
+/// SDKs cannot add top-level event fields, so a per-event consent signal
+/// may also come as `custom_data.leakscope_consent`; it is moved to where
+/// the policy reads it (and the policy never forwards it).
+fn lift_consent(ev: &mut Value) {
+    let Some(o) = ev.as_object_mut() else {
+        return;
+    };
+    let inner = o
+        .get_mut("custom_data")
+        .and_then(Value::as_object_mut)
+        .and_then(|cd| cd.remove(policy::CONSENT_FIELD));
+    if let Some(sig) = inner
+        && !o.contains_key(policy::CONSENT_FIELD)
+    {
+        o.insert(policy::CONSENT_FIELD.to_owned(), sig);
+    }
+}
+
+/// Fields and actions, never values.
 fn redaction_list(rs: &[policy::Redaction]) -> Value {
-    Value::Array(
-        rs.iter()
-            .map(|r| json!({"field": r.field, "rule": r.rule}))
-            .collect(),
-    )
+    serde_json::to_value(rs).unwrap_or(Value::Null)
 }
 
 /// Lookup keys for an event's consent record: `external_id`, `fbp`, `em`
@@ -427,7 +445,13 @@ pub fn hashed_email(s: &str) -> String {
 fn consent_record(stored: &str) -> Option<policy::ConsentRecord> {
     let v: Value = serde_json::from_str(stored).ok()?;
     Some(policy::ConsentRecord {
-        advertising: v.get("advertising").and_then(Value::as_bool).unwrap_or(false),
+        advertising: v.get("advertising").and_then(Value::as_bool)?,
+        at: v.get("at").and_then(Value::as_i64).unwrap_or(0),
+        source: v
+            .get("source")
+            .and_then(Value::as_str)
+            .unwrap_or("site-post")
+            .to_owned(),
     })
 }
 
@@ -509,9 +533,16 @@ async fn consent_inner(
         .into_iter()
         .filter(|k| m.contains_key(*k))
         .collect();
+    let at = match m.get("at") {
+        None => crate::store::now_ms() / 1000,
+        Some(v) => v.as_i64().ok_or_else(|| {
+            GraphError::invalid("consent field at must be Unix seconds (an integer)")
+        })?,
+    };
     let record = json!({
         "advertising": advertising,
-        "source": m.get("source").and_then(Value::as_str),
+        "at": at,
+        "source": m.get("source").and_then(Value::as_str).unwrap_or("site-post"),
         "pixel_id": pixel_id,
     });
     let audit = AuditEntry {

@@ -311,14 +311,16 @@ fn run_group(c: &mut Connection, cmds: Vec<Cmd>, depth: &AtomicI64) {
 }
 
 fn fail(cmd: Cmd, msg: &str) {
-    let e = || Err(StoreError::Corrupt(msg.to_owned()));
+    fn e<T>(msg: &str) -> Result<T, StoreError> {
+        Err(StoreError::Corrupt(msg.to_owned()))
+    }
     match cmd {
-        Cmd::Accept(_, r) => drop(r.send(e())),
-        Cmd::Lease(_, _, r) => drop(r.send(e())),
+        Cmd::Accept(_, r) => drop(r.send(e(msg))),
+        Cmd::Lease(_, _, r) => drop(r.send(e(msg))),
         Cmd::Delivered(_, _, r) | Cmd::Retry(_, _, _, r) | Cmd::Dead(_, _, r) | Cmd::Consent(_, _, _, r) => {
-            drop(r.send(e()))
+            drop(r.send(e(msg)))
         }
-        Cmd::Replay(_, r) => drop(r.send(e())),
+        Cmd::Replay(_, r) => drop(r.send(e(msg))),
     }
 }
 
