@@ -127,7 +127,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn init_logs(f: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEAKSCOPE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match f {
         LogFormat::Json => b.json().flatten_event(true).try_init(),
         LogFormat::Text => b.try_init(),
@@ -229,7 +231,8 @@ pub fn audit(c: AuditCmd) -> anyhow::Result<bool> {
         } => {
             let cfg = audit_config(config, db)?;
             let t = |s: Option<String>| -> anyhow::Result<Option<i64>> {
-                s.map(|s| parse_time(&s, now).map_err(anyhow::Error::msg)).transpose()
+                s.map(|s| parse_time(&s, now).map_err(anyhow::Error::msg))
+                    .transpose()
             };
             let kinds = kinds
                 .iter()

@@ -150,13 +150,19 @@ async fn wait_all_delivered(m: &MockGraph, acked: &BTreeSet<String>) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let c = counts(m);
-    let lost: Vec<_> = acked.iter().filter(|id| !c.contains_key(*id)).take(10).collect();
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|id| !c.contains_key(*id))
+        .take(10)
+        .collect();
     panic!("accepted events never delivered (lost): {lost:?}…");
 }
 
 async fn run_fault(graceful: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let mock = MockGraph::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mock = MockGraph::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let cfg = write_config(dir.path(), port, &mock.base_url());
@@ -184,7 +190,10 @@ async fn run_fault(graceful: bool) {
             let s = gw.0.wait();
             (gw, s)
         });
-        let (g, s) = tokio::time::timeout(Duration::from_secs(20), st).await.expect("SIGTERM exit within 20 s").unwrap();
+        let (g, s) = tokio::time::timeout(Duration::from_secs(20), st)
+            .await
+            .expect("SIGTERM exit within 20 s")
+            .unwrap();
         gw = g;
         assert!(s.unwrap().success(), "graceful shutdown exits 0");
     } else {
@@ -202,11 +211,18 @@ async fn run_fault(graceful: bool) {
         l.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked_at_kill > 0 && acked.len() > acked_at_kill, "load ran on both sides of the restart");
+    assert!(
+        acked_at_kill > 0 && acked.len() > acked_at_kill,
+        "load ran on both sides of the restart"
+    );
     wait_all_delivered(&mock, &acked).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let c = counts(&mock);
-    let dups: Vec<_> = c.iter().filter(|(_, n)| **n > 1).map(|(id, _)| id.clone()).collect();
+    let dups: Vec<_> = c
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| id.clone())
+        .collect();
     eprintln!(
         "{}: {} accepted, {} delivered, {} delivered twice",
         if graceful { "SIGTERM" } else { "kill -9" },
@@ -215,14 +231,24 @@ async fn run_fault(graceful: bool) {
         dups.len()
     );
     if graceful {
-        assert!(dups.is_empty(), "graceful shutdown: delivered twice: {dups:?}");
+        assert!(
+            dups.is_empty(),
+            "graceful shutdown: delivered twice: {dups:?}"
+        );
     } else {
         // The documented window: batches in flight when the process died
         // (upstream said 200, the commit had not happened) are sent again;
         // Meta's event_id + event_name dedup collapses them.
-        assert!(dups.len() <= WORKERS * BATCH, "more duplicates than the in-flight batches: {}", dups.len());
+        assert!(
+            dups.len() <= WORKERS * BATCH,
+            "more duplicates than the in-flight batches: {}",
+            dups.len()
+        );
     }
-    assert!(c.keys().all(|id| acked.contains(id) || id.len() > 2), "only real events upstream");
+    assert!(
+        c.keys().all(|id| acked.contains(id) || id.len() > 2),
+        "only real events upstream"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

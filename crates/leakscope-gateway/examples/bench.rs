@@ -38,17 +38,26 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |i: usize| a.get(i).cloned().unwrap_or_else(|| panic!("missing argument {i}; see the file header"));
+    let arg = |i: usize| {
+        a.get(i)
+            .cloned()
+            .unwrap_or_else(|| panic!("missing argument {i}; see the file header"))
+    };
     match arg(0).as_str() {
         "mock" => {
-            let m = leakscope_gateway::mock::MockGraph::start(arg(1).parse().unwrap()).await.unwrap();
+            let m = leakscope_gateway::mock::MockGraph::start(arg(1).parse().unwrap())
+                .await
+                .unwrap();
             eprintln!("mock on {}", m.base_url());
             leakscope_gateway::shutdown_signal().await;
         }
         "gateway" => {
-            let cfg = leakscope_gateway::GatewayConfig::from_file(std::path::Path::new(&arg(1))).unwrap();
+            let cfg =
+                leakscope_gateway::GatewayConfig::from_file(std::path::Path::new(&arg(1))).unwrap();
             let l = tokio::net::TcpListener::bind(cfg.listen).await.unwrap();
-            leakscope_gateway::serve(cfg, l, leakscope_gateway::shutdown_signal()).await.unwrap();
+            leakscope_gateway::serve(cfg, l, leakscope_gateway::shutdown_signal())
+                .await
+                .unwrap();
         }
         "batch" => {
             let (url, key) = (arg(1), arg(2));
@@ -63,14 +72,27 @@ async fn main() {
             let start = Instant::now();
             let mut tasks = Vec::new();
             for _ in 0..conc {
-                let (http, url, key, sent, errors, next) =
-                    (http.clone(), url.clone(), key.clone(), sent.clone(), errors.clone(), next.clone());
+                let (http, url, key, sent, errors, next) = (
+                    http.clone(),
+                    url.clone(),
+                    key.clone(),
+                    sent.clone(),
+                    errors.clone(),
+                    next.clone(),
+                );
                 tasks.push(tokio::spawn(async move {
                     while Instant::now() < end {
                         let base = next.fetch_add(per, Ordering::Relaxed);
                         let data: Vec<_> = (base..base + per).map(event).collect();
-                        let body = serde_json::to_vec(&json!({"data": data, "access_token": key})).unwrap();
-                        match http.post(&url).header("content-type", "application/json").body(body).send().await {
+                        let body = serde_json::to_vec(&json!({"data": data, "access_token": key}))
+                            .unwrap();
+                        match http
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                            .await
+                        {
                             Ok(r) if r.status().is_success() => {
                                 sent.fetch_add(per, Ordering::Relaxed);
                             }
@@ -86,25 +108,42 @@ async fn main() {
             }
             let el = start.elapsed().as_secs_f64();
             let n = sent.load(Ordering::Relaxed);
-            println!("{}", json!({"mode": "batch", "events_per_request": per, "concurrency": conc, "seconds": el, "events_acked": n, "events_per_sec": n as f64 / el, "failed_requests": errors.load(Ordering::Relaxed)}));
+            println!(
+                "{}",
+                json!({"mode": "batch", "events_per_request": per, "concurrency": conc, "seconds": el, "events_acked": n, "events_per_sec": n as f64 / el, "failed_requests": errors.load(Ordering::Relaxed)})
+            );
         }
         "rate" => {
             let (url, key) = (arg(1), arg(2));
             let rps: u64 = arg(3).parse().unwrap();
             let secs: u64 = arg(4).parse().unwrap();
-            let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().unwrap();
+            let http = reqwest::Client::builder()
+                .no_proxy()
+                .pool_max_idle_per_host(256)
+                .build()
+                .unwrap();
             let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rps));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let lat = Arc::new(std::sync::Mutex::new(Vec::with_capacity((rps * secs) as usize)));
+            let lat = Arc::new(std::sync::Mutex::new(Vec::with_capacity(
+                (rps * secs) as usize,
+            )));
             let errors = Arc::new(AtomicU64::new(0));
             let mut tasks = Vec::new();
             for i in 0..rps * secs {
                 tick.tick().await;
-                let body = serde_json::to_vec(&json!({"data": [event(i)], "access_token": key})).unwrap();
-                let (http, url, lat, errors) = (http.clone(), url.clone(), lat.clone(), errors.clone());
+                let body =
+                    serde_json::to_vec(&json!({"data": [event(i)], "access_token": key})).unwrap();
+                let (http, url, lat, errors) =
+                    (http.clone(), url.clone(), lat.clone(), errors.clone());
                 tasks.push(tokio::spawn(async move {
                     let t = Instant::now();
-                    match http.post(&url).header("content-type", "application/json").body(body).send().await {
+                    match http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                    {
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes().await;
                             lat.lock().unwrap().push(t.elapsed().as_secs_f64() * 1000.0);
@@ -120,7 +159,10 @@ async fn main() {
             }
             let mut v = lat.lock().unwrap().clone();
             let (p50, p99, max) = (pct(&mut v, 0.5), pct(&mut v, 0.99), pct(&mut v, 1.0));
-            println!("{}", json!({"mode": "rate", "target_rps": rps, "seconds": secs, "ok": v.len(), "failed": errors.load(Ordering::Relaxed), "p50_ms": p50, "p99_ms": p99, "max_ms": max}));
+            println!(
+                "{}",
+                json!({"mode": "rate", "target_rps": rps, "seconds": secs, "ok": v.len(), "failed": errors.load(Ordering::Relaxed), "p50_ms": p50, "p99_ms": p99, "max_ms": max})
+            );
         }
         other => panic!("unknown mode {other}"),
     }

@@ -290,10 +290,11 @@ impl AuditFilter {
         self.pixel_id.as_ref().is_none_or(|p| &r.pixel_id == p)
             && self.since_ms.is_none_or(|t| r.ts_ms >= t)
             && self.until_ms.is_none_or(|t| r.ts_ms < t)
-            && self
-                .path_prefix
-                .as_ref()
-                .is_none_or(|p| r.page.as_deref().is_some_and(|pg| pg.starts_with(p.as_str())))
+            && self.path_prefix.as_ref().is_none_or(|p| {
+                r.page
+                    .as_deref()
+                    .is_some_and(|pg| pg.starts_with(p.as_str()))
+            })
             && (self.kinds.is_empty() || self.kinds.contains(&r.kind))
     }
 }
@@ -315,13 +316,18 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
         };
         return Ok(now_ms - n * unit);
     }
-    let bad = || format!("{s:?} is not a time: use 2026-11-22, 2026-11-22T10:00:00Z, or an age like 7d / 24h");
+    let bad = || {
+        format!(
+            "{s:?} is not a time: use 2026-11-22, 2026-11-22T10:00:00Z, or an age like 7d / 24h"
+        )
+    };
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (d, Some(t.trim_end_matches('Z'))),
         None => (s, None),
     };
     let mut dp = date.split('-').map(|x| x.parse::<i64>());
-    let (Some(Ok(y)), Some(Ok(mo)), Some(Ok(d)), None) = (dp.next(), dp.next(), dp.next(), dp.next())
+    let (Some(Ok(y)), Some(Ok(mo)), Some(Ok(d)), None) =
+        (dp.next(), dp.next(), dp.next(), dp.next())
     else {
         return Err(bad());
     };
@@ -399,7 +405,11 @@ pub fn write_table(w: &mut dyn std::io::Write, records: &[AuditRecord]) -> std::
             r.event_name.as_deref().unwrap_or("-"),
             r.event_id.as_deref().unwrap_or("-"),
             r.page.as_deref().unwrap_or("-"),
-            if r.detail.is_null() { String::new() } else { r.detail.to_string() }
+            if r.detail.is_null() {
+                String::new()
+            } else {
+                r.detail.to_string()
+            }
         )?;
     }
     Ok(())
@@ -473,7 +483,9 @@ mod tests {
     fn times_parse_and_print() {
         assert_eq!(parse_time("1970-01-02", 0).unwrap(), 86_400_000);
         assert_eq!(
-            parse_time("2026-11-29T17:00:00Z", 0).map(format_time).unwrap(),
+            parse_time("2026-11-29T17:00:00Z", 0)
+                .map(format_time)
+                .unwrap(),
             "2026-11-29T17:00:00.000Z"
         );
         assert_eq!(parse_time("7d", 10 * 86_400_000).unwrap(), 3 * 86_400_000);

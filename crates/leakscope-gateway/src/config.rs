@@ -289,7 +289,10 @@ impl GatewayConfig {
         if !is_graph_version(&self.upstream.version) {
             return Err(bad(
                 "upstream.version",
-                format!("{:?} is not a Graph API version like v25.0", self.upstream.version),
+                format!(
+                    "{:?} is not a Graph API version like v25.0",
+                    self.upstream.version
+                ),
             ));
         }
         if !(1..=1000).contains(&self.delivery.batch_size) {
@@ -305,7 +308,10 @@ impl GatewayConfig {
             return Err(bad("delivery.max_attempts", "must be at least 1".into()));
         }
         if self.limits.body_limit < 1024 {
-            return Err(bad("limits.body_limit", "must be at least 1024 bytes".into()));
+            return Err(bad(
+                "limits.body_limit",
+                "must be at least 1024 bytes".into(),
+            ));
         }
         if self.limits.max_in_flight == 0 {
             return Err(bad("limits.max_in_flight", "must be at least 1".into()));
@@ -380,7 +386,10 @@ mod tests {
     #[test]
     fn secret_never_prints() {
         let s = Secret::new("EAAB-real-token");
-        assert_eq!(format!("{s} {s:?}"), "[redacted: 15 chars] [redacted: 15 chars]");
+        assert_eq!(
+            format!("{s} {s:?}"),
+            "[redacted: 15 chars] [redacted: 15 chars]"
+        );
     }
 
     #[test]

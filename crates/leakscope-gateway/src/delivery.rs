@@ -154,7 +154,8 @@ impl Deliverer {
                         .partition(|r| r.attempts + 1 >= i.cfg.max_attempts);
                     if !dead.is_empty() {
                         i.metrics.dead_lettered.inc_by(dead.len() as u64);
-                        let why = format!("gave up after {} attempts: {reason}", i.cfg.max_attempts);
+                        let why =
+                            format!("gave up after {} attempts: {reason}", i.cfg.max_attempts);
                         self.record(i.store.dead_letter(&dead, &why).await, "dead_letter");
                     }
                     if retry.is_empty() {
@@ -205,7 +206,8 @@ impl Deliverer {
             rows[0].pixel_id
         );
         // The events are stored as JSON text: splice them, no re-encoding.
-        let mut body = String::with_capacity(rows.iter().map(|r| r.event.len() + 1).sum::<usize>() + 128);
+        let mut body =
+            String::with_capacity(rows.iter().map(|r| r.event.len() + 1).sum::<usize>() + 128);
         body.push_str("{\"data\":[");
         for (n, r) in rows.iter().enumerate() {
             if n > 0 {
@@ -247,7 +249,9 @@ impl Deliverer {
                 throttled: false,
             },
         };
-        i.metrics.upstream_seconds.observe(start.elapsed().as_secs_f64());
+        i.metrics
+            .upstream_seconds
+            .observe(start.elapsed().as_secs_f64());
         out
     }
 }

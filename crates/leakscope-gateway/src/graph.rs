@@ -68,7 +68,12 @@ impl GraphError {
     }
     /// Code 100 / 33: unknown object (bad pixel id or path).
     pub fn unsupported(message: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::BAD_REQUEST, "GraphMethodException", 100, message);
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "GraphMethodException",
+            100,
+            message,
+        );
         e.subcode = Some(33);
         e
     }
@@ -83,7 +88,11 @@ impl GraphError {
     /// Code 4 with HTTP 429 (queue full) or code 2 with 503 (too many
     /// requests in flight, store down): transient, retry later.
     pub fn overloaded(status: StatusCode, message: impl Into<String>, retry_after: u64) -> Self {
-        let code = if status == StatusCode::TOO_MANY_REQUESTS { 4 } else { 2 };
+        let code = if status == StatusCode::TOO_MANY_REQUESTS {
+            4
+        } else {
+            2
+        };
         let mut e = Self::new(status, "OAuthException", code, message);
         e.retry_after = Some(retry_after);
         e
@@ -229,7 +238,10 @@ mod tests {
             UpstreamOutcome::Delivered { fbtrace_id: Some(t) } if t == "Ax"
         ));
         let bad = br#"{"error":{"message":"Invalid parameter","type":"OAuthException","code":100,"error_subcode":2804003}}"#;
-        assert!(matches!(classify(400, bad), UpstreamOutcome::Invalid { .. }));
+        assert!(matches!(
+            classify(400, bad),
+            UpstreamOutcome::Invalid { .. }
+        ));
         let throttled = br#"{"error":{"message":"(#17) User request limit reached","code":17}}"#;
         assert!(matches!(
             classify(400, throttled),
@@ -240,11 +252,26 @@ mod tests {
         ));
         assert!(matches!(
             classify(500, br#"{"error":{"code":2,"message":"temporary"}}"#),
-            UpstreamOutcome::Retry { throttled: false, .. }
+            UpstreamOutcome::Retry {
+                throttled: false,
+                ..
+            }
         ));
-        assert!(matches!(classify(503, b"<html>"), UpstreamOutcome::Retry { .. }));
-        assert!(matches!(classify(429, b""), UpstreamOutcome::Retry { throttled: true, .. }));
-        assert!(matches!(classify(404, b"not found"), UpstreamOutcome::Retry { .. }));
+        assert!(matches!(
+            classify(503, b"<html>"),
+            UpstreamOutcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(429, b""),
+            UpstreamOutcome::Retry {
+                throttled: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(404, b"not found"),
+            UpstreamOutcome::Retry { .. }
+        ));
     }
 
     #[test]

@@ -29,7 +29,13 @@ enum Encoding {
 
 fn encoding(content_type: Option<&str>, body: &[u8]) -> Result<Encoding, GraphError> {
     let ct = content_type
-        .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     match ct.as_str() {
         "application/json" | "text/json" => Ok(Encoding::Json),
@@ -115,9 +121,8 @@ pub fn parse_events_request(
     if !body.iter().all(u8::is_ascii_whitespace) {
         match encoding(content_type, body)? {
             Encoding::Json => {
-                let v: Value = serde_json::from_slice(body).map_err(|e| {
-                    GraphError::invalid(format!("the body is not valid JSON: {e}"))
-                })?;
+                let v: Value = serde_json::from_slice(body)
+                    .map_err(|e| GraphError::invalid(format!("the body is not valid JSON: {e}")))?;
                 let Value::Object(m) = v else {
                     return Err(GraphError::invalid(format!(
                         "the JSON body must be an object like {{\"data\": [...]}}, got {}",
@@ -158,7 +163,9 @@ pub fn parse_events_request(
         )));
     };
     if items.is_empty() {
-        return Err(GraphError::invalid("(#100) data must contain at least one event"));
+        return Err(GraphError::invalid(
+            "(#100) data must contain at least one event",
+        ));
     }
     if items.len() > MAX_EVENTS {
         return Err(GraphError::invalid(format!(
@@ -210,7 +217,8 @@ fn parse_data_text(s: &str, what: &str) -> Result<Value, GraphError> {
 mod tests {
     use super::*;
 
-    const EV: &str = r#"{"event_name":"Purchase","event_time":1730578362,"action_source":"website"}"#;
+    const EV: &str =
+        r#"{"event_name":"Purchase","event_time":1730578362,"action_source":"website"}"#;
 
     #[test]
     fn json_body_with_token_in_body() {
@@ -242,15 +250,29 @@ mod tests {
     #[test]
     fn clear_errors() {
         let err = |ct: Option<&str>, b: &str| {
-            parse_events_request(ct, None, b.as_bytes()).unwrap_err().message
+            parse_events_request(ct, None, b.as_bytes())
+                .unwrap_err()
+                .message
         };
         assert!(err(Some("application/json"), "{\"data\": [").contains("not valid JSON"));
         assert!(err(Some("application/json"), "[1]").contains("must be an object"));
         assert!(err(Some("application/json"), r#"{"data": {"a":1}}"#).contains("must be an array"));
-        assert!(err(Some("application/json"), r#"{"data": [1]}"#).contains("data[0] must be an event object, got a number"));
+        assert!(
+            err(Some("application/json"), r#"{"data": [1]}"#)
+                .contains("data[0] must be an event object, got a number")
+        );
         assert!(err(Some("application/json"), r#"{"data": []}"#).contains("at least one"));
-        assert!(err(Some("application/json"), r#"{"access_token": 5, "data": []}"#).contains("access_token must be a string"));
-        assert!(err(Some("application/x-www-form-urlencoded"), "data=%5Bnope").contains("form field data"));
+        assert!(
+            err(
+                Some("application/json"),
+                r#"{"access_token": 5, "data": []}"#
+            )
+            .contains("access_token must be a string")
+        );
+        assert!(
+            err(Some("application/x-www-form-urlencoded"), "data=%5Bnope")
+                .contains("form field data")
+        );
         assert!(err(Some("application/json"), r#"{}"#).contains("data is required"));
         assert!(err(Some("text/xml"), "<x/>").contains("unsupported Content-Type"));
         let many = format!(r#"{{"data":[{}]}}"#, vec![EV; 1001].join(","));

@@ -128,7 +128,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let drain = Duration::from_millis(cfg.delivery.drain_timeout_ms);
     if tokio::time::timeout(drain, workers).await.is_err() {
-        tracing::warn!("deliveries still in flight after the drain timeout: they stay queued and are retried on the next start");
+        tracing::warn!(
+            "deliveries still in flight after the drain timeout: they stay queued and are retried on the next start"
+        );
     }
     let _ = depth_task.await;
     if let Store::Sqlite(s) = &store {

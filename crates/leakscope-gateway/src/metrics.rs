@@ -74,13 +74,41 @@ impl Metrics {
             registry: Registry::default(),
         };
         registry.register("events_received", "Events received", m.received.clone());
-        registry.register("events_blocked", "Events blocked by the policy", m.blocked.clone());
-        registry.register("events_redacted", "Events with fields redacted", m.redacted.clone());
-        registry.register("events_forwarded", "Events queued for upstream", m.forwarded.clone());
-        registry.register("events_duplicate", "Duplicate events not queued", m.duplicates.clone());
-        registry.register("events_delivered", "Events delivered upstream", m.delivered.clone());
-        registry.register("events_retried", "Event deliveries to retry", m.retried.clone());
-        registry.register("events_dead_lettered", "Events dead-lettered", m.dead_lettered.clone());
+        registry.register(
+            "events_blocked",
+            "Events blocked by the policy",
+            m.blocked.clone(),
+        );
+        registry.register(
+            "events_redacted",
+            "Events with fields redacted",
+            m.redacted.clone(),
+        );
+        registry.register(
+            "events_forwarded",
+            "Events queued for upstream",
+            m.forwarded.clone(),
+        );
+        registry.register(
+            "events_duplicate",
+            "Duplicate events not queued",
+            m.duplicates.clone(),
+        );
+        registry.register(
+            "events_delivered",
+            "Events delivered upstream",
+            m.delivered.clone(),
+        );
+        registry.register(
+            "events_retried",
+            "Event deliveries to retry",
+            m.retried.clone(),
+        );
+        registry.register(
+            "events_dead_lettered",
+            "Events dead-lettered",
+            m.dead_lettered.clone(),
+        );
         registry.register("requests_rejected", "Requests refused", m.rejected.clone());
         registry.register("queue_depth", "Pending events", m.queue_depth.clone());
         registry.register(
@@ -93,7 +121,11 @@ impl Metrics {
             "Upstream request latency",
             m.upstream_seconds.clone(),
         );
-        registry.register("batch_size_events", "Events per upstream request", m.batch_size.clone());
+        registry.register(
+            "batch_size_events",
+            "Events per upstream request",
+            m.batch_size.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -107,6 +139,8 @@ impl Metrics {
 
     /// Shorthand for a reason label.
     pub fn reason(r: &str) -> Reason {
-        Reason { reason: r.to_owned() }
+        Reason {
+            reason: r.to_owned(),
+        }
     }
 }

@@ -112,7 +112,11 @@ impl MockGraph {
     }
     /// Events accepted so far.
     pub fn received(&self) -> Vec<Received> {
-        self.state.received.lock().map(|g| g.clone()).unwrap_or_default()
+        self.state
+            .received
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_default()
     }
     /// Requests seen (any outcome).
     pub fn requests(&self) -> u64 {
@@ -120,7 +124,11 @@ impl MockGraph {
     }
     /// Every request body seen, as text (to search for values in any encoding).
     pub fn raw_bodies(&self) -> Vec<String> {
-        self.state.raw_bodies.lock().map(|g| g.clone()).unwrap_or_default()
+        self.state
+            .raw_bodies
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -154,7 +162,8 @@ async fn list(State(s): State<Arc<MockState>>) -> Response {
 }
 
 fn graph_error(status: StatusCode, code: u32, subcode: Option<u32>, msg: &str) -> Response {
-    let mut e = json!({"message": msg, "type": "OAuthException", "code": code, "fbtrace_id": "AmockTrace"});
+    let mut e =
+        json!({"message": msg, "type": "OAuthException", "code": code, "fbtrace_id": "AmockTrace"});
     if let Some(s) = subcode {
         e["error_subcode"] = json!(s);
     }
@@ -182,13 +191,28 @@ async fn events(
         }
         MockMode::Slow => tokio::time::sleep(Duration::from_millis(300)).await,
         MockMode::Invalid => {
-            return graph_error(StatusCode::BAD_REQUEST, 100, Some(2804003), "Invalid parameter");
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                100,
+                Some(2804003),
+                "Invalid parameter",
+            );
         }
         MockMode::Transient => {
-            return graph_error(StatusCode::INTERNAL_SERVER_ERROR, 2, None, "An unexpected error has occurred. Please retry your request later.");
+            return graph_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                2,
+                None,
+                "An unexpected error has occurred. Please retry your request later.",
+            );
         }
         MockMode::Throttle => {
-            return graph_error(StatusCode::BAD_REQUEST, 17, None, "(#17) User request limit reached");
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                17,
+                None,
+                "(#17) User request limit reached",
+            );
         }
         MockMode::TooManyRequests => return StatusCode::TOO_MANY_REQUESTS.into_response(),
         MockMode::Unavailable => {
@@ -201,7 +225,9 @@ async fn events(
         }
         MockMode::Succeed => {}
     }
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let req = match parse_events_request(ct, q.as_deref(), &body) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
@@ -212,7 +238,12 @@ async fn events(
         .iter()
         .any(|e| s_of(e, "event_id").is_some_and(|id| id.starts_with("invalid-")))
     {
-        return graph_error(StatusCode::BAD_REQUEST, 100, Some(2804019), "Invalid parameter");
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            Some(2804019),
+            "Invalid parameter",
+        );
     }
     let n = req.events.len();
     if let Ok(mut g) = s.received.lock() {
@@ -227,5 +258,6 @@ async fn events(
             });
         }
     }
-    axum::Json(json!({"events_received": n, "messages": [], "fbtrace_id": "AmockTrace"})).into_response()
+    axum::Json(json!({"events_received": n, "messages": [], "fbtrace_id": "AmockTrace"}))
+        .into_response()
 }

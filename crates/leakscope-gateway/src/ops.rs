@@ -36,7 +36,10 @@ pub fn load_config(
 pub fn check(cfg: &GatewayConfig) -> Result<String, GatewayError> {
     compile_policy(cfg)?;
     let token = if cfg.upstream.resolve_token().is_empty() {
-        format!("not set (set upstream.access_token or ${})", cfg.upstream.access_token_env)
+        format!(
+            "not set (set upstream.access_token or ${})",
+            cfg.upstream.access_token_env
+        )
     } else {
         "set".to_owned()
     };
@@ -66,16 +69,26 @@ pub fn dry_run(cfg: &GatewayConfig, pixel_id: &str, text: &str) -> Result<Value,
         Value::Array(a) => a,
         Value::Object(ref m) if m.contains_key("data") => match m.get("data") {
             Some(Value::Array(a)) => a.clone(),
-            _ => return Err(GatewayError::Unsafe("data must be an array of events".into())),
+            _ => {
+                return Err(GatewayError::Unsafe(
+                    "data must be an array of events".into(),
+                ));
+            }
         },
         Value::Object(_) => vec![v],
-        _ => return Err(GatewayError::Unsafe("expected an event object, an array, or {\"data\": [...]}".into())),
+        _ => {
+            return Err(GatewayError::Unsafe(
+                "expected an event object, an array, or {\"data\": [...]}".into(),
+            ));
+        }
     };
     let decisions: Vec<Value> = events
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let valid = crate::policy::validate_event(e).err().map(|x| x.to_string());
+            let valid = crate::policy::validate_event(e)
+                .err()
+                .map(|x| x.to_string());
             let d = policy.evaluate(pixel_id, e, None);
             json!({"index": i, "invalid": valid, "decision": d})
         })
@@ -118,7 +131,11 @@ async fn open_side_store(cfg: &GatewayConfig) -> Result<Store, GatewayError> {
                 ))));
             }
             Ok(Store::Sqlite(std::sync::Arc::new(
-                crate::store::sqlite::SqliteStore::open(&cfg.store.sqlite, cfg.store.synchronous, false)?,
+                crate::store::sqlite::SqliteStore::open(
+                    &cfg.store.sqlite,
+                    cfg.store.synchronous,
+                    false,
+                )?,
             )))
         }
     }

@@ -103,7 +103,10 @@ async fn metrics(State(st): State<AppState>) -> Response {
     let m = &st.inner.metrics;
     m.queue_depth.set(st.inner.store.depth());
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         m.encode(),
     )
         .into_response()
@@ -165,7 +168,10 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("OAuth ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("OAuth "))
+        })
         .map(|s| s.trim().to_owned())
 }
 
@@ -244,7 +250,9 @@ async fn ingest(
         )));
     }
     let bytes = read_body(body, cfg.limits.body_limit).await?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let req = parse_events_request(ct, q.as_deref(), &bytes)?;
     let token = req.access_token.clone().or_else(|| bearer(headers));
     let key = authenticate(cfg, token.as_deref(), pixel_id)?;
@@ -260,7 +268,11 @@ async fn ingest(
     let consents = if lookups.iter().all(Vec::is_empty) {
         vec![None; n]
     } else {
-        st.inner.store.consent_many(lookups).await.map_err(store_unavailable)?
+        st.inner
+            .store
+            .consent_many(lookups)
+            .await
+            .map_err(store_unavailable)?
     };
 
     let mut items = Vec::with_capacity(n);
@@ -299,7 +311,11 @@ async fn ingest(
                         json!({"fields": redaction_list(&d.redactions)}),
                     ));
                 }
-                let sent_url = d.event.get("event_source_url").cloned().unwrap_or(Value::Null);
+                let sent_url = d
+                    .event
+                    .get("event_source_url")
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 // The record keeps the original page path (for `audit show
                 // --path-prefix`) and ids; the event that goes upstream is the rewritten one.
                 let mut rec = AuditEntry::event(
@@ -309,7 +325,11 @@ async fn ingest(
                     json!({"sent_event_source_url": sent_url, "notes": d.notes}),
                 );
                 if rec.event_id.is_none() {
-                    rec.event_id = d.event.get("event_id").and_then(Value::as_str).map(str::to_owned);
+                    rec.event_id = d
+                        .event
+                        .get("event_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
                 }
                 Some(Forward {
                     event: d.event.to_string(),
@@ -338,9 +358,20 @@ async fn ingest(
         },
         items,
     };
-    let outcomes = st.inner.store.accept(accept).await.map_err(store_unavailable)?;
-    let queued = outcomes.iter().filter(|o| **o == ItemOutcome::Queued).count();
-    let dups = outcomes.iter().filter(|o| **o == ItemOutcome::Duplicate).count();
+    let outcomes = st
+        .inner
+        .store
+        .accept(accept)
+        .await
+        .map_err(store_unavailable)?;
+    let queued = outcomes
+        .iter()
+        .filter(|o| **o == ItemOutcome::Queued)
+        .count();
+    let dups = outcomes
+        .iter()
+        .filter(|o| **o == ItemOutcome::Duplicate)
+        .count();
     let m = &st.inner.metrics;
     m.received.inc_by(n as u64);
     m.redacted.inc_by(redacted as u64);
@@ -349,7 +380,16 @@ async fn ingest(
     if queued > 0 {
         st.inner.queued.notify_waiters();
     }
-    tracing::debug!(pixel_id, events = n, queued, blocked, redacted, duplicates = dups, fbtrace_id, "accepted");
+    tracing::debug!(
+        pixel_id,
+        events = n,
+        queued,
+        blocked,
+        redacted,
+        duplicates = dups,
+        fbtrace_id,
+        "accepted"
+    );
     let mut messages = Vec::new();
     if blocked > 0 {
         messages.push(format!(
@@ -357,7 +397,9 @@ async fn ingest(
         ));
     }
     if dups > 0 {
-        messages.push(format!("{dups} duplicate event(s) (same event_id and event_name) not sent again"));
+        messages.push(format!(
+            "{dups} duplicate event(s) (same event_id and event_name) not sent again"
+        ));
     }
     Ok(axum::Json(EventsResponse {
         events_received: n,
@@ -495,7 +537,9 @@ async fn consent_inner(
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| GraphError::invalid(format!("the consent body is not valid JSON: {e}")))?;
     let Value::Object(m) = &v else {
-        return Err(GraphError::invalid("the consent body must be a JSON object"));
+        return Err(GraphError::invalid(
+            "the consent body must be a JSON object",
+        ));
     };
     let token = m
         .get("access_token")
@@ -521,7 +565,11 @@ async fn consent_inner(
                 crate::ingress::type_name(other)
             )));
         }
-        None => return Err(GraphError::invalid("consent field advertising (true/false) is required")),
+        None => {
+            return Err(GraphError::invalid(
+                "consent field advertising (true/false) is required",
+            ));
+        }
     };
     let keys = consent_keys_of_event(&json!({"user_data": v}));
     if keys.is_empty() {

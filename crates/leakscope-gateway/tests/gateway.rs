@@ -30,7 +30,9 @@ fn now() -> i64 {
 }
 
 async fn start_with(f: impl FnOnce(&mut GatewayConfig)) -> Gw {
-    let mock = MockGraph::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mock = MockGraph::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = GatewayConfig::default();
     cfg.upstream.base_url = mock.base_url();
@@ -89,7 +91,10 @@ impl Gw {
     async fn post_raw(&self, ct: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let r = self
             .http
-            .post(format!("{}/v25.0/{PIXEL}/events?access_token={KEY}", self.url))
+            .post(format!(
+                "{}/v25.0/{PIXEL}/events?access_token={KEY}",
+                self.url
+            ))
             .header("content-type", ct)
             .body(body)
             .send()
@@ -99,7 +104,12 @@ impl Gw {
         (s, r.json().await.unwrap_or(Value::Null))
     }
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = self.http.get(format!("{}{path}", self.url)).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
     /// Stops gracefully and reopens the store (read side).
@@ -167,7 +177,11 @@ fn pharmacy_event(id: &str, consent: bool) -> Value {
 }
 
 fn ids(m: &MockGraph) -> Vec<String> {
-    let mut v: Vec<String> = m.received().into_iter().filter_map(|r| r.event_id).collect();
+    let mut v: Vec<String> = m
+        .received()
+        .into_iter()
+        .filter_map(|r| r.event_id)
+        .collect();
     v.sort();
     v
 }
@@ -201,14 +215,25 @@ async fn json_and_form_bodies_are_scrubbed_and_delivered_with_the_real_token() {
     wait_for("2 deliveries", || async { gw.mock.received().len() == 2 }).await;
     let got = gw.mock.received();
     for r in &got {
-        assert_eq!(r.access_token.as_deref(), Some(META_TOKEN), "upstream gets the real token");
+        assert_eq!(
+            r.access_token.as_deref(),
+            Some(META_TOKEN),
+            "upstream gets the real token"
+        );
         let low = r.event.to_lowercase();
         for bad in ["descovy", "hiv", "prep", "jane", "pharmacy"] {
             assert!(!low.contains(bad), "{bad} reached upstream: {low}");
         }
         assert!(!r.event.contains(KEY), "the client key is never forwarded");
     }
-    assert_eq!(got.iter().find(|r| r.event_id.as_deref() == Some("e1")).unwrap().test_event_code.as_deref(), Some("TEST42"));
+    assert_eq!(
+        got.iter()
+            .find(|r| r.event_id.as_deref() == Some("e1"))
+            .unwrap()
+            .test_event_code
+            .as_deref(),
+        Some("TEST42")
+    );
     let (mock, store, _d) = gw.stop().await;
     assert_no_dups(&mock);
     let v = store.audit_verify().await.unwrap();
@@ -226,22 +251,36 @@ async fn json_and_form_bodies_are_scrubbed_and_delivered_with_the_real_token() {
         .unwrap();
     assert_eq!(delivered.len(), 2);
     let redacted = store
-        .audit_records(AuditFilter { kinds: vec![AuditKind::Redacted], ..Default::default() }, 100)
+        .audit_records(
+            AuditFilter {
+                kinds: vec![AuditKind::Redacted],
+                ..Default::default()
+            },
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(redacted.len(), 2);
     let text = serde_json::to_string(&redacted).unwrap().to_lowercase();
     assert!(text.contains("custom_data.content_name"), "{text}");
-    assert!(!text.contains("descovy 200"), "audit names fields, never values: {text}");
+    assert!(
+        !text.contains("descovy 200"),
+        "audit names fields, never values: {text}"
+    );
 }
 
 #[tokio::test]
 async fn consent_is_fail_closed_and_a_posted_record_opens_it() {
     let gw = start().await;
-    let (s, b) = gw.post_json(json!({"data": [pharmacy_event("c1", false)], "access_token": KEY})).await;
+    let (s, b) = gw
+        .post_json(json!({"data": [pharmacy_event("c1", false)], "access_token": KEY}))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(b["events_received"], 1);
-    assert!(b["messages"][0].as_str().unwrap().contains("blocked"), "{b}");
+    assert!(
+        b["messages"][0].as_str().unwrap().contains("blocked"),
+        "{b}"
+    );
 
     // The site posts the user's consent, keyed by external_id.
     let r = gw
@@ -263,33 +302,75 @@ async fn consent_is_fail_closed_and_a_posted_record_opens_it() {
     assert_eq!(r.status().as_u16(), 200);
     let mut no_em = pharmacy_event("c2", false);
     no_em["user_data"].as_object_mut().unwrap().remove("em");
-    let (s, _) = gw.post_json(json!({"data": [no_em], "access_token": KEY})).await;
+    let (s, _) = gw
+        .post_json(json!({"data": [no_em], "access_token": KEY}))
+        .await;
     assert_eq!(s, 200);
-    let (s, _) = gw.post_json(json!({"data": [pharmacy_event("c3", false)], "access_token": KEY})).await;
+    let (s, _) = gw
+        .post_json(json!({"data": [pharmacy_event("c3", false)], "access_token": KEY}))
+        .await;
     assert_eq!(s, 200);
     wait_for("c2 delivered", || async { ids(&gw.mock) == ["c2"] }).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(ids(&gw.mock), ["c2"], "only the event with a positive record is sent");
+    assert_eq!(
+        ids(&gw.mock),
+        ["c2"],
+        "only the event with a positive record is sent"
+    );
     let (_m, store, _d) = gw.stop().await;
     let blocked = store
-        .audit_records(AuditFilter { kinds: vec![AuditKind::Blocked], ..Default::default() }, 10)
+        .audit_records(
+            AuditFilter {
+                kinds: vec![AuditKind::Blocked],
+                ..Default::default()
+            },
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(blocked.len(), 2);
-    assert!(blocked.iter().all(|r| r.detail["reason"].as_str().unwrap().contains("consent")));
+    assert!(
+        blocked
+            .iter()
+            .all(|r| r.detail["reason"].as_str().unwrap().contains("consent"))
+    );
 }
 
 #[tokio::test]
 async fn bad_requests_get_clear_meta_shaped_400s() {
     let gw = start_with(|c| c.limits.body_limit = 4096).await;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("application/json", b"{\"data\": [".to_vec(), "not valid JSON"),
+        (
+            "application/json",
+            b"{\"data\": [".to_vec(),
+            "not valid JSON",
+        ),
         ("application/json", b"[1,2]".to_vec(), "must be an object"),
-        ("application/json", format!("{{\"access_token\":\"{KEY}\",\"data\":{{\"a\":1}}}}").into_bytes(), "must be an array"),
-        ("application/json", format!("{{\"access_token\":\"{KEY}\",\"data\":[42]}}").into_bytes(), "data[0] must be an event object, got a number"),
-        ("application/json", format!("{{\"access_token\":\"{KEY}\",\"data\":[{{\"event_name\":5}}]}}").into_bytes(), "data[0]"),
-        ("application/json", vec![b' '; 5000], "larger than this gateway's limit of 4096 bytes"),
-        ("application/x-www-form-urlencoded", b"data=%5B%7Bnope".to_vec(), "form field data"),
+        (
+            "application/json",
+            format!("{{\"access_token\":\"{KEY}\",\"data\":{{\"a\":1}}}}").into_bytes(),
+            "must be an array",
+        ),
+        (
+            "application/json",
+            format!("{{\"access_token\":\"{KEY}\",\"data\":[42]}}").into_bytes(),
+            "data[0] must be an event object, got a number",
+        ),
+        (
+            "application/json",
+            format!("{{\"access_token\":\"{KEY}\",\"data\":[{{\"event_name\":5}}]}}").into_bytes(),
+            "data[0]",
+        ),
+        (
+            "application/json",
+            vec![b' '; 5000],
+            "larger than this gateway's limit of 4096 bytes",
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"data=%5B%7Bnope".to_vec(),
+            "form field data",
+        ),
         ("text/xml", b"<x/>".to_vec(), "unsupported Content-Type"),
     ];
     for (ct, body, want) in cases {
@@ -301,11 +382,21 @@ async fn bad_requests_get_clear_meta_shaped_400s() {
         assert!(b["error"]["fbtrace_id"].is_string());
     }
     // Authentication.
-    let (s, b) = gw.post_json(json!({"data": [pharmacy_event("a1", true)]})).await;
+    let (s, b) = gw
+        .post_json(json!({"data": [pharmacy_event("a1", true)]}))
+        .await;
     assert_eq!((s, b["error"]["code"].as_u64()), (400, Some(190)), "{b}");
-    let (s, b) = gw.post_json(json!({"data": [pharmacy_event("a1", true)], "access_token": "wrong"})).await;
+    let (s, b) = gw
+        .post_json(json!({"data": [pharmacy_event("a1", true)], "access_token": "wrong"}))
+        .await;
     assert_eq!((s, b["error"]["code"].as_u64()), (400, Some(190)), "{b}");
-    let r = gw.http.post(format!("{}/v25.0/12ab/events", gw.url)).body("{}").send().await.unwrap();
+    let r = gw
+        .http
+        .post(format!("{}/v25.0/12ab/events", gw.url))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(gw.mock.requests(), 0, "nothing refused reaches upstream");
     gw.stop().await;
@@ -315,10 +406,14 @@ async fn bad_requests_get_clear_meta_shaped_400s() {
 async fn duplicates_are_sent_once() {
     let gw = start().await;
     for _ in 0..3 {
-        let (s, _) = gw.post_json(json!({"data": [pharmacy_event("d1", true)], "access_token": KEY})).await;
+        let (s, _) = gw
+            .post_json(json!({"data": [pharmacy_event("d1", true)], "access_token": KEY}))
+            .await;
         assert_eq!(s, 200);
     }
-    let (_, b) = gw.post_json(json!({"data": [pharmacy_event("d1", true)], "access_token": KEY})).await;
+    let (_, b) = gw
+        .post_json(json!({"data": [pharmacy_event("d1", true)], "access_token": KEY}))
+        .await;
     assert!(b["messages"].to_string().contains("duplicate"), "{b}");
     wait_for("d1", || async { ids(&gw.mock) == ["d1"] }).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -329,17 +424,30 @@ async fn duplicates_are_sent_once() {
 async fn storm(mode: MockMode, n: usize) {
     let gw = start_with(|c| c.delivery.batch_size = 7).await;
     gw.mock.set_mode(mode);
-    let evs: Vec<Value> = (0..n).map(|i| pharmacy_event(&format!("s{i:03}"), true)).collect();
+    let evs: Vec<Value> = (0..n)
+        .map(|i| pharmacy_event(&format!("s{i:03}"), true))
+        .collect();
     for chunk in evs.chunks(10) {
-        let (s, b) = gw.post_json(json!({"data": chunk, "access_token": KEY})).await;
+        let (s, b) = gw
+            .post_json(json!({"data": chunk, "access_token": KEY}))
+            .await;
         assert_eq!(s, 200, "{b}");
     }
-    wait_for("failed attempts upstream", || async { gw.mock.requests() >= 3 }).await;
+    wait_for("failed attempts upstream", || async {
+        gw.mock.requests() >= 3
+    })
+    .await;
     let (_, metrics) = gw.get("/metrics").await;
-    assert!(metrics.contains("leakscope_gateway_events_retried_total"), "{metrics}");
+    assert!(
+        metrics.contains("leakscope_gateway_events_retried_total"),
+        "{metrics}"
+    );
     assert!(gw.mock.received().is_empty());
     gw.mock.set_mode(MockMode::Succeed);
-    wait_for("all delivered after recovery", || async { gw.mock.received().len() >= n }).await;
+    wait_for("all delivered after recovery", || async {
+        gw.mock.received().len() >= n
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_no_dups(&gw.mock);
     assert_eq!(gw.mock.received().len(), n);
@@ -376,9 +484,13 @@ async fn transient_graph_errors_retry() {
 #[tokio::test]
 async fn one_bad_event_never_sinks_its_batch_and_replay_brings_it_back() {
     let gw = start().await;
-    let mut evs: Vec<Value> = (0..9).map(|i| pharmacy_event(&format!("b{i}"), true)).collect();
+    let mut evs: Vec<Value> = (0..9)
+        .map(|i| pharmacy_event(&format!("b{i}"), true))
+        .collect();
     evs.insert(4, pharmacy_event("invalid-1", true));
-    let (s, _) = gw.post_json(json!({"data": evs, "access_token": KEY})).await;
+    let (s, _) = gw
+        .post_json(json!({"data": evs, "access_token": KEY}))
+        .await;
     assert_eq!(s, 200);
     wait_for("9 good events", || async { gw.mock.received().len() == 9 }).await;
     wait_for("dead letter", || async {
@@ -392,7 +504,13 @@ async fn one_bad_event_never_sinks_its_batch_and_replay_brings_it_back() {
     let v = store.audit_verify().await.unwrap();
     assert!(v.first_bad.is_none(), "{v:?}");
     let dl = store
-        .audit_records(AuditFilter { kinds: vec![AuditKind::DeadLettered, AuditKind::Replayed], ..Default::default() }, 10)
+        .audit_records(
+            AuditFilter {
+                kinds: vec![AuditKind::DeadLettered, AuditKind::Replayed],
+                ..Default::default()
+            },
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(dl.len(), 2);
@@ -407,7 +525,10 @@ impl Gw {
             false,
         )
         .ok()?;
-        Store::Sqlite(std::sync::Arc::new(s)).dead_count().await.ok()
+        Store::Sqlite(std::sync::Arc::new(s))
+            .dead_count()
+            .await
+            .ok()
     }
 }
 
@@ -417,8 +538,15 @@ async fn health_ready_metrics_and_overload() {
     gw.mock.set_mode(MockMode::Unavailable);
     assert_eq!(gw.get("/healthz").await.0, 200);
     assert_eq!(gw.get("/readyz").await.0, 200);
-    let evs: Vec<Value> = (0..3).map(|i| pharmacy_event(&format!("o{i}"), true)).collect();
-    assert_eq!(gw.post_json(json!({"data": evs, "access_token": KEY})).await.0, 200);
+    let evs: Vec<Value> = (0..3)
+        .map(|i| pharmacy_event(&format!("o{i}"), true))
+        .collect();
+    assert_eq!(
+        gw.post_json(json!({"data": evs, "access_token": KEY}))
+            .await
+            .0,
+        200
+    );
     let r = gw
         .http
         .post(format!("{}/v25.0/{PIXEL}/events", gw.url))
@@ -470,24 +598,55 @@ async fn the_meta_token_never_leaks() {
     let gw = start_with(|c| c.delivery.max_attempts = 2).await;
     let mut bodies = String::new();
     gw.mock.set_mode(MockMode::Invalid);
-    let (_, b) = gw.post_json(json!({"data": [pharmacy_event("t1", true)], "access_token": KEY})).await;
+    let (_, b) = gw
+        .post_json(json!({"data": [pharmacy_event("t1", true)], "access_token": KEY}))
+        .await;
     bodies.push_str(&b.to_string());
-    let (_, b) = gw.post_json(json!({"data": [42], "access_token": KEY})).await;
+    let (_, b) = gw
+        .post_json(json!({"data": [42], "access_token": KEY}))
+        .await;
     bodies.push_str(&b.to_string());
-    let (_, b) = gw.post_json(json!({"data": [pharmacy_event("t2", true)], "access_token": META_TOKEN})).await;
+    let (_, b) = gw
+        .post_json(json!({"data": [pharmacy_event("t2", true)], "access_token": META_TOKEN}))
+        .await;
     bodies.push_str(&b.to_string());
-    wait_for("dead letter", || async { matches!(gw.store_dead().await, Some(1)) }).await;
+    wait_for("dead letter", || async {
+        matches!(gw.store_dead().await, Some(1))
+    })
+    .await;
     gw.mock.set_mode(MockMode::Transient);
-    let (_, b) = gw.post_json(json!({"data": [pharmacy_event("t3", true)], "access_token": KEY})).await;
+    let (_, b) = gw
+        .post_json(json!({"data": [pharmacy_event("t3", true)], "access_token": KEY}))
+        .await;
     bodies.push_str(&b.to_string());
-    wait_for("second dead letter", || async { matches!(gw.store_dead().await, Some(2)) }).await;
+    wait_for("second dead letter", || async {
+        matches!(gw.store_dead().await, Some(2))
+    })
+    .await;
     let (_, metrics) = gw.get("/metrics").await;
     let (_m, store, _d) = gw.stop().await;
-    let audit = serde_json::to_string(&store.audit_records(AuditFilter::default(), 1000).await.unwrap()).unwrap();
+    let audit = serde_json::to_string(
+        &store
+            .audit_records(AuditFilter::default(), 1000)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     let logs = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
-    assert!(logs.contains("dead-lettered") || logs.contains("dead_letter"), "logs were captured: {logs}");
-    for (what, text) in [("metrics", &metrics), ("audit", &audit), ("responses", &bodies), ("logs", &logs)] {
-        assert!(!text.contains(META_TOKEN), "the Meta token leaked into {what}");
+    assert!(
+        logs.contains("dead-lettered") || logs.contains("dead_letter"),
+        "logs were captured: {logs}"
+    );
+    for (what, text) in [
+        ("metrics", &metrics),
+        ("audit", &audit),
+        ("responses", &bodies),
+        ("logs", &logs),
+    ] {
+        assert!(
+            !text.contains(META_TOKEN),
+            "the Meta token leaked into {what}"
+        );
         assert!(!text.contains(KEY), "the client key leaked into {what}");
     }
 }
@@ -604,11 +763,16 @@ async fn property(policy_toml: Option<&str>, base64_too: bool) {
         match place {
             Place::ContentName => cd["content_name"] = json!(format!("Buy {enc_val} today")),
             Place::Search => cd["search_string"] = json!(enc_val),
-            Place::ContentsTitle => cd["contents"] = json!([{"id": "x1", "quantity": 1, "title": enc_val}]),
+            Place::ContentsTitle => {
+                cd["contents"] = json!([{"id": "x1", "quantity": 1, "title": enc_val}])
+            }
             Place::CustomKey => cd["condition_info"] = json!(enc_val),
             Place::ContentCategory => cd["content_category"] = json!(enc_val),
             Place::UrlPath => {
-                e["event_source_url"] = json!(format!("https://shop.example/pharmacy/{}", term.replace(' ', "-")))
+                e["event_source_url"] = json!(format!(
+                    "https://shop.example/pharmacy/{}",
+                    term.replace(' ', "-")
+                ))
             }
             Place::UrlQuery => {
                 e["event_source_url"] = json!(format!(
@@ -617,12 +781,17 @@ async fn property(policy_toml: Option<&str>, base64_too: bool) {
                 ))
             }
         }
-        let (s, b) = gw.post_json(json!({"data": [e], "access_token": KEY})).await;
+        let (s, b) = gw
+            .post_json(json!({"data": [e], "access_token": KEY}))
+            .await;
         assert_eq!(s, 200, "{b}");
         cases.push((id, term, b64, consent, place, enc));
     }
     let expect = cases.iter().filter(|c| c.3).count();
-    wait_for("consented events delivered", || async { gw.mock.received().len() == expect }).await;
+    wait_for("consented events delivered", || async {
+        gw.mock.received().len() == expect
+    })
+    .await;
     let bodies = gw.mock.raw_bodies().join("\n").to_lowercase();
     for (id, term, b64, consent, place, enc) in &cases {
         let forms = [
@@ -633,10 +802,20 @@ async fn property(policy_toml: Option<&str>, base64_too: bool) {
             b64.to_lowercase(),
             sha256_hex(term.as_bytes()),
         ];
-        for f in forms.into_iter().filter(|f| base64_too || *f != b64.to_lowercase()) {
-            assert!(!bodies.contains(&f), "{term:?} reached upstream as {f:?} (case {id}: {place:?} {enc:?})");
+        for f in forms
+            .into_iter()
+            .filter(|f| base64_too || *f != b64.to_lowercase())
+        {
+            assert!(
+                !bodies.contains(&f),
+                "{term:?} reached upstream as {f:?} (case {id}: {place:?} {enc:?})"
+            );
         }
-        let sent = gw.mock.received().iter().any(|r| r.event_id.as_deref() == Some(id.as_str()));
+        let sent = gw
+            .mock
+            .received()
+            .iter()
+            .any(|r| r.event_id.as_deref() == Some(id.as_str()));
         assert_eq!(sent, *consent, "case {id}: sent iff consented");
     }
     gw.stop().await;
@@ -682,8 +861,18 @@ fn assert_sdk_events_scrubbed(m: &MockGraph, prefix: &str, n: usize) {
     for r in &got {
         assert_eq!(r.access_token.as_deref(), Some(META_TOKEN));
         let low = r.event.to_lowercase();
-        for bad in ["levonorgestrel", "contracepti", "morning after", "jane", "leakscope_consent", KEY] {
-            assert!(!low.contains(&bad.to_lowercase()), "{bad} reached upstream: {low}");
+        for bad in [
+            "levonorgestrel",
+            "contracepti",
+            "morning after",
+            "jane",
+            "leakscope_consent",
+            KEY,
+        ] {
+            assert!(
+                !low.contains(&bad.to_lowercase()),
+                "{bad} reached upstream: {low}"
+            );
         }
         // Identifiers arrive hashed (Meta's normalisation), never twice.
         let em = &serde_json::from_str::<Value>(&r.event).unwrap()["user_data"]["em"];
@@ -702,7 +891,13 @@ async fn meta_python_sdk_through_the_gateway() {
         PIXEL.to_owned(),
         "py".to_owned(),
     ];
-    let Some(out) = run_sdk("python3", &args, "pip install -r tests/sdk/requirements.txt").await else {
+    let Some(out) = run_sdk(
+        "python3",
+        &args,
+        "pip install -r tests/sdk/requirements.txt",
+    )
+    .await
+    else {
         return;
     };
     assert_eq!(out.lines().count(), 2, "{out}");

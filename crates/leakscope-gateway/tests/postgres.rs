@@ -16,12 +16,18 @@ async fn two_instances_share_a_postgres_queue_and_deliver_once() {
         eprintln!("skipped: set LEAKSCOPE_TEST_PG=postgres://... to run the PostgreSQL store test");
         return;
     };
-    let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
-    c.batch_execute("DROP TABLE IF EXISTS queue, dedup, consent, audit").await.unwrap();
+    c.batch_execute("DROP TABLE IF EXISTS queue, dedup, consent, audit")
+        .await
+        .unwrap();
     drop(c);
 
-    let mock = MockGraph::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mock = MockGraph::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let mut stops = Vec::new();
     let mut tasks = Vec::new();
     let mut urls = Vec::new();
@@ -33,7 +39,11 @@ async fn two_instances_share_a_postgres_queue_and_deliver_once() {
         cfg.delivery.batch_size = 5;
         cfg.delivery.poll_ms = 10;
         cfg.delivery.initial_backoff_ms = 20;
-        cfg.keys.push(KeyConfig { name: "pg".into(), sha256: sha256_hex(KEY.as_bytes()), pixels: vec![] });
+        cfg.keys.push(KeyConfig {
+            name: "pg".into(),
+            sha256: sha256_hex(KEY.as_bytes()),
+            pixels: vec![],
+        });
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         urls.push(format!("http://{}", l.local_addr().unwrap()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -67,18 +77,35 @@ async fn two_instances_share_a_postgres_queue_and_deliver_once() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut ids: Vec<_> = mock.received().into_iter().filter_map(|r| r.event_id).collect();
+    let mut ids: Vec<_> = mock
+        .received()
+        .into_iter()
+        .filter_map(|r| r.event_id)
+        .collect();
     ids.sort();
     let n = ids.len();
     ids.dedup();
-    assert_eq!((n, ids.len()), (60, 60), "each event delivered exactly once");
+    assert_eq!(
+        (n, ids.len()),
+        (60, 60),
+        "each event delivered exactly once"
+    );
     for s in stops {
         let _ = s.send(());
     }
     for t in tasks {
-        tokio::time::timeout(Duration::from_secs(20), t).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), t)
+            .await
+            .unwrap()
+            .unwrap();
     }
-    let cfg = GatewayConfig { store: leakscope_gateway::config::StoreConfig { postgres: Some(url), ..Default::default() }, ..Default::default() };
+    let cfg = GatewayConfig {
+        store: leakscope_gateway::config::StoreConfig {
+            postgres: Some(url),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let v = leakscope_gateway::ops::audit_verify(&cfg).await.unwrap();
     assert!(v.first_bad.is_none(), "{v:?}");
     assert!(v.records >= 60 * 3, "{v:?}");

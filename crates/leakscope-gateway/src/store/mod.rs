@@ -156,11 +156,20 @@ impl Store {
         dispatch!(self, s => s.lease(max, lease_ms).await)
     }
     /// Marks rows delivered (deletes them, appends `delivered` records) in one transaction.
-    pub async fn delivered(&self, rows: &[Leased], fbtrace_id: Option<String>) -> Result<(), StoreError> {
+    pub async fn delivered(
+        &self,
+        rows: &[Leased],
+        fbtrace_id: Option<String>,
+    ) -> Result<(), StoreError> {
         dispatch!(self, s => s.delivered(rows, fbtrace_id).await)
     }
     /// Schedules rows for another attempt.
-    pub async fn retry(&self, rows: &[Leased], at: Vec<RetryAt>, reason: &str) -> Result<(), StoreError> {
+    pub async fn retry(
+        &self,
+        rows: &[Leased],
+        at: Vec<RetryAt>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         dispatch!(self, s => s.retry(rows, at, reason).await)
     }
     /// Moves rows to the dead-letter state.
@@ -172,11 +181,19 @@ impl Store {
         dispatch!(self, s => s.replay(pixel_id).await)
     }
     /// Stores a consent record under each of its lookup keys.
-    pub async fn put_consent(&self, keys: Vec<String>, record: String, audit: AuditEntry) -> Result<(), StoreError> {
+    pub async fn put_consent(
+        &self,
+        keys: Vec<String>,
+        record: String,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
         dispatch!(self, s => s.put_consent(keys, record, audit).await)
     }
     /// For each event's lookup keys, the newest consent record stored under any of them.
-    pub async fn consent_many(&self, keys: Vec<Vec<String>>) -> Result<Vec<Option<String>>, StoreError> {
+    pub async fn consent_many(
+        &self,
+        keys: Vec<Vec<String>>,
+    ) -> Result<Vec<Option<String>>, StoreError> {
         dispatch!(self, s => s.consent_many(keys).await)
     }
     /// Pending (not dead) events, as last counted.
@@ -196,7 +213,11 @@ impl Store {
         dispatch!(self, s => s.ping().await)
     }
     /// Audit records passing `filter`, in order, at most `limit`.
-    pub async fn audit_records(&self, filter: AuditFilter, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+    pub async fn audit_records(
+        &self,
+        filter: AuditFilter,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         dispatch!(self, s => s.audit_records(filter, limit).await)
     }
     /// Verifies the whole audit chain.

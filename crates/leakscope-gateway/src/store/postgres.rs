@@ -72,7 +72,8 @@ struct Chain {
 }
 
 async fn chain(tx: &Transaction<'_>) -> Result<Chain, StoreError> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK]).await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])
+        .await?;
     let row = tx
         .query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])
         .await?;
@@ -88,7 +89,12 @@ async fn chain(tx: &Transaction<'_>) -> Result<Chain, StoreError> {
     })
 }
 
-async fn append(tx: &Transaction<'_>, c: &mut Chain, e: AuditEntry, ts: i64) -> Result<(), StoreError> {
+async fn append(
+    tx: &Transaction<'_>,
+    c: &mut Chain,
+    e: AuditEntry,
+    ts: i64,
+) -> Result<(), StoreError> {
     let r = AuditRecord::chain(c.seq + 1, ts, e, &c.hash);
     tx.execute(
         "INSERT INTO audit (seq, ts_ms, kind, pixel_id, event_id, event_name, page, detail, prev_hash, hash)
@@ -228,7 +234,10 @@ impl PgStore {
             )
             .await?;
         tx.commit().await?;
-        let mut out: Vec<Leased> = rows.iter().map(|r| leased(r, Some((&pixel, &tec)))).collect();
+        let mut out: Vec<Leased> = rows
+            .iter()
+            .map(|r| leased(r, Some((&pixel, &tec))))
+            .collect();
         out.sort_by_key(|r| r.id);
         Ok(out)
     }
@@ -251,16 +260,28 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) async fn delivered(&self, rows: &[Leased], t: Option<String>) -> Result<(), StoreError> {
+    pub(crate) async fn delivered(
+        &self,
+        rows: &[Leased],
+        t: Option<String>,
+    ) -> Result<(), StoreError> {
         self.finish(rows, "DELETE FROM queue WHERE id = $1", |r| {
-            r.entry(AuditKind::Delivered, json!({"fbtrace_id": t, "attempts": r.attempts + 1}))
+            r.entry(
+                AuditKind::Delivered,
+                json!({"fbtrace_id": t, "attempts": r.attempts + 1}),
+            )
         })
         .await?;
         self.depth.fetch_sub(rows.len() as i64, Ordering::Relaxed);
         Ok(())
     }
 
-    pub(crate) async fn retry(&self, rows: &[Leased], at: Vec<RetryAt>, why: &str) -> Result<(), StoreError> {
+    pub(crate) async fn retry(
+        &self,
+        rows: &[Leased],
+        at: Vec<RetryAt>,
+        why: &str,
+    ) -> Result<(), StoreError> {
         let mut c = self.client.lock().await;
         let tx = c.transaction().await?;
         let now = now_ms();
@@ -274,7 +295,10 @@ impl PgStore {
             append(
                 &tx,
                 &mut ch,
-                r.entry(AuditKind::Retried, json!({"reason": why, "attempt": r.attempts + 1, "next_at_ms": a.next_at_ms})),
+                r.entry(
+                    AuditKind::Retried,
+                    json!({"reason": why, "attempt": r.attempts + 1, "next_at_ms": a.next_at_ms}),
+                ),
                 now,
             )
             .await?;
@@ -294,8 +318,16 @@ impl PgStore {
                 &[&r.id, &why],
             )
             .await?;
-            append(&tx, &mut ch, r.entry(AuditKind::DeadLettered, json!({"reason": why, "attempts": r.attempts + 1})), now)
-                .await?;
+            append(
+                &tx,
+                &mut ch,
+                r.entry(
+                    AuditKind::DeadLettered,
+                    json!({"reason": why, "attempts": r.attempts + 1}),
+                ),
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         self.depth.fetch_sub(rows.len() as i64, Ordering::Relaxed);
@@ -325,7 +357,12 @@ impl PgStore {
         Ok(rows.len() as u64)
     }
 
-    pub(crate) async fn put_consent(&self, keys: Vec<String>, rec: String, a: AuditEntry) -> Result<(), StoreError> {
+    pub(crate) async fn put_consent(
+        &self,
+        keys: Vec<String>,
+        rec: String,
+        a: AuditEntry,
+    ) -> Result<(), StoreError> {
         let mut c = self.client.lock().await;
         let tx = c.transaction().await?;
         let now = now_ms();
@@ -343,7 +380,10 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) async fn consent_many(&self, lookups: Vec<Vec<String>>) -> Result<Vec<Option<String>>, StoreError> {
+    pub(crate) async fn consent_many(
+        &self,
+        lookups: Vec<Vec<String>>,
+    ) -> Result<Vec<Option<String>>, StoreError> {
         let c = self.client.lock().await;
         let mut out = Vec::with_capacity(lookups.len());
         for keys in &lookups {
@@ -360,12 +400,17 @@ impl PgStore {
 
     pub(crate) async fn dead_count(&self) -> Result<i64, StoreError> {
         let c = self.client.lock().await;
-        Ok(c.query_one("SELECT count(*) FROM queue WHERE dead", &[]).await?.get(0))
+        Ok(c.query_one("SELECT count(*) FROM queue WHERE dead", &[])
+            .await?
+            .get(0))
     }
 
     pub(crate) async fn refresh_depth(&self) -> Result<i64, StoreError> {
         let c = self.client.lock().await;
-        let n: i64 = c.query_one("SELECT count(*) FROM queue WHERE NOT dead", &[]).await?.get(0);
+        let n: i64 = c
+            .query_one("SELECT count(*) FROM queue WHERE NOT dead", &[])
+            .await?
+            .get(0);
         self.depth.store(n, Ordering::Relaxed);
         Ok(n)
     }
@@ -390,8 +435,10 @@ impl PgStore {
                 let seq: i64 = r.get(0);
                 let kind: String = r.get(2);
                 let detail: String = r.get(7);
-                let kind = AuditKind::parse(&kind).ok_or((seq, format!("unknown kind {kind:?}")))?;
-                let detail = serde_json::from_str(&detail).map_err(|e| (seq, format!("detail is not JSON ({e})")))?;
+                let kind =
+                    AuditKind::parse(&kind).ok_or((seq, format!("unknown kind {kind:?}")))?;
+                let detail = serde_json::from_str(&detail)
+                    .map_err(|e| (seq, format!("detail is not JSON ({e})")))?;
                 Ok(AuditRecord {
                     seq,
                     ts_ms: r.get(1),
@@ -408,7 +455,11 @@ impl PgStore {
             .collect())
     }
 
-    pub(crate) async fn audit_records(&self, f: AuditFilter, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+    pub(crate) async fn audit_records(
+        &self,
+        f: AuditFilter,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         let mut out = Vec::new();
         for r in self.all_records().await? {
             let r = r.map_err(|(s, w)| StoreError::Corrupt(format!("audit record {s}: {w}")))?;

@@ -105,7 +105,9 @@ impl SqliteStore {
         if owner {
             w.execute("UPDATE queue SET lease_until = 0 WHERE lease_until > 0", [])?;
         }
-        let depth: i64 = w.query_row("SELECT count(*) FROM queue WHERE dead = 0", [], |r| r.get(0))?;
+        let depth: i64 = w.query_row("SELECT count(*) FROM queue WHERE dead = 0", [], |r| {
+            r.get(0)
+        })?;
         let depth = Arc::new(AtomicI64::new(depth));
         let reader = open_conn(path, sync)?;
         let (tx, rx) = mpsc::channel::<Cmd>();
@@ -168,24 +170,44 @@ impl SqliteStore {
     pub(crate) async fn lease(&self, max: usize, lease_ms: i64) -> Result<Vec<Leased>, StoreError> {
         self.call(|r| Cmd::Lease(max, lease_ms, r)).await
     }
-    pub(crate) async fn delivered(&self, rows: &[Leased], t: Option<String>) -> Result<(), StoreError> {
+    pub(crate) async fn delivered(
+        &self,
+        rows: &[Leased],
+        t: Option<String>,
+    ) -> Result<(), StoreError> {
         self.call(|r| Cmd::Delivered(rows.to_vec(), t, r)).await
     }
-    pub(crate) async fn retry(&self, rows: &[Leased], at: Vec<RetryAt>, why: &str) -> Result<(), StoreError> {
-        self.call(|r| Cmd::Retry(rows.to_vec(), at, why.to_owned(), r)).await
+    pub(crate) async fn retry(
+        &self,
+        rows: &[Leased],
+        at: Vec<RetryAt>,
+        why: &str,
+    ) -> Result<(), StoreError> {
+        self.call(|r| Cmd::Retry(rows.to_vec(), at, why.to_owned(), r))
+            .await
     }
     pub(crate) async fn dead_letter(&self, rows: &[Leased], why: &str) -> Result<(), StoreError> {
-        self.call(|r| Cmd::Dead(rows.to_vec(), why.to_owned(), r)).await
+        self.call(|r| Cmd::Dead(rows.to_vec(), why.to_owned(), r))
+            .await
     }
     pub(crate) async fn replay(&self, pixel: Option<String>) -> Result<u64, StoreError> {
         self.call(|r| Cmd::Replay(pixel, r)).await
     }
-    pub(crate) async fn put_consent(&self, keys: Vec<String>, rec: String, a: AuditEntry) -> Result<(), StoreError> {
+    pub(crate) async fn put_consent(
+        &self,
+        keys: Vec<String>,
+        rec: String,
+        a: AuditEntry,
+    ) -> Result<(), StoreError> {
         self.call(|r| Cmd::Consent(keys, rec, Box::new(a), r)).await
     }
-    pub(crate) async fn consent_many(&self, lookups: Vec<Vec<String>>) -> Result<Vec<Option<String>>, StoreError> {
+    pub(crate) async fn consent_many(
+        &self,
+        lookups: Vec<Vec<String>>,
+    ) -> Result<Vec<Option<String>>, StoreError> {
         self.read(move |c| {
-            let mut st = c.prepare_cached("SELECT record, updated_ms FROM consent WHERE key = ?1")?;
+            let mut st =
+                c.prepare_cached("SELECT record, updated_ms FROM consent WHERE key = ?1")?;
             let mut out = Vec::with_capacity(lookups.len());
             for keys in &lookups {
                 let mut best: Option<(i64, String)> = None;
@@ -205,20 +227,37 @@ impl SqliteStore {
         .await
     }
     pub(crate) async fn dead_count(&self) -> Result<i64, StoreError> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM queue WHERE dead = 1", [], |r| r.get(0))?))
-            .await
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT count(*) FROM queue WHERE dead = 1", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
     }
     pub(crate) async fn refresh_depth(&self) -> Result<i64, StoreError> {
         let n: i64 = self
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM queue WHERE dead = 0", [], |r| r.get(0))?))
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT count(*) FROM queue WHERE dead = 0", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
             .await?;
         self.depth.store(n, Ordering::Relaxed);
         Ok(n)
     }
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)).await
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
     }
-    pub(crate) async fn audit_records(&self, f: AuditFilter, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+    pub(crate) async fn audit_records(
+        &self,
+        f: AuditFilter,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         self.read(move |c| read_audit(c, &f, limit)).await
     }
     pub(crate) async fn audit_verify(&self) -> Result<VerifyReport, StoreError> {
@@ -249,7 +288,10 @@ fn writer_loop(c: &mut Connection, rx: &mpsc::Receiver<Cmd>, depth: &AtomicI64) 
 }
 
 enum Done {
-    Outcomes(Reply<Vec<ItemOutcome>>, Result<Vec<ItemOutcome>, StoreError>),
+    Outcomes(
+        Reply<Vec<ItemOutcome>>,
+        Result<Vec<ItemOutcome>, StoreError>,
+    ),
     Leased(Reply<Vec<Leased>>, Result<Vec<Leased>, StoreError>),
     Unit(Reply<()>, Result<(), StoreError>),
     Count(Reply<u64>, Result<u64, StoreError>),
@@ -317,9 +359,10 @@ fn fail(cmd: Cmd, msg: &str) {
     match cmd {
         Cmd::Accept(_, r) => drop(r.send(e(msg))),
         Cmd::Lease(_, _, r) => drop(r.send(e(msg))),
-        Cmd::Delivered(_, _, r) | Cmd::Retry(_, _, _, r) | Cmd::Dead(_, _, r) | Cmd::Consent(_, _, _, r) => {
-            drop(r.send(e(msg)))
-        }
+        Cmd::Delivered(_, _, r)
+        | Cmd::Retry(_, _, _, r)
+        | Cmd::Dead(_, _, r)
+        | Cmd::Consent(_, _, _, r) => drop(r.send(e(msg))),
         Cmd::Replay(_, r) => drop(r.send(e(msg))),
     }
 }
@@ -353,9 +396,11 @@ struct Chain {
 impl Chain {
     fn load(tx: &Transaction<'_>) -> Result<Self, StoreError> {
         let head: Option<(i64, String)> = tx
-            .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         Ok(match head {
             Some((seq, hash)) => Self { seq, hash },
@@ -409,9 +454,19 @@ fn run_cmd(tx: &Transaction<'_>, chain: &mut Chain, cmd: Cmd) -> (Done, bool, i6
             (Done::Leased(r, res), ok, 0)
         }
         Cmd::Delivered(rows, t, r) => {
-            let res = finish_rows(tx, chain, &rows, now, "DELETE FROM queue WHERE id = ?1", |row| {
-                row.entry(AuditKind::Delivered, json!({"fbtrace_id": t, "attempts": row.attempts + 1}))
-            });
+            let res = finish_rows(
+                tx,
+                chain,
+                &rows,
+                now,
+                "DELETE FROM queue WHERE id = ?1",
+                |row| {
+                    row.entry(
+                        AuditKind::Delivered,
+                        json!({"fbtrace_id": t, "attempts": row.attempts + 1}),
+                    )
+                },
+            );
             let ok = res.is_ok();
             (Done::Unit(r, res), ok, -(rows.len() as i64))
         }
@@ -445,7 +500,12 @@ fn run_cmd(tx: &Transaction<'_>, chain: &mut Chain, cmd: Cmd) -> (Done, bool, i6
                 &rows,
                 now,
                 "UPDATE queue SET dead = 1, lease_until = 0, attempts = attempts + 1 WHERE id = ?1",
-                |row| row.entry(AuditKind::DeadLettered, json!({"reason": why, "attempts": row.attempts + 1})),
+                |row| {
+                    row.entry(
+                        AuditKind::DeadLettered,
+                        json!({"reason": why, "attempts": row.attempts + 1}),
+                    )
+                },
             )
             .and_then(|()| {
                 let mut st = tx.prepare_cached("UPDATE queue SET last_error = ?2 WHERE id = ?1")?;
@@ -480,7 +540,12 @@ fn run_cmd(tx: &Transaction<'_>, chain: &mut Chain, cmd: Cmd) -> (Done, bool, i6
     }
 }
 
-fn accept(tx: &Transaction<'_>, chain: &mut Chain, a: Accept, now: i64) -> Result<Vec<ItemOutcome>, StoreError> {
+fn accept(
+    tx: &Transaction<'_>,
+    chain: &mut Chain,
+    a: Accept,
+    now: i64,
+) -> Result<Vec<ItemOutcome>, StoreError> {
     chain.append(tx, a.received, now)?;
     let mut out = Vec::with_capacity(a.items.len());
     let tec = a.test_event_code.unwrap_or_default();
@@ -526,7 +591,12 @@ fn accept(tx: &Transaction<'_>, chain: &mut Chain, a: Accept, now: i64) -> Resul
     Ok(out)
 }
 
-fn lease(tx: &Transaction<'_>, max: usize, lease_ms: i64, now: i64) -> Result<Vec<Leased>, StoreError> {
+fn lease(
+    tx: &Transaction<'_>,
+    max: usize,
+    lease_ms: i64,
+    now: i64,
+) -> Result<Vec<Leased>, StoreError> {
     let group: Option<(String, String)> = tx
         .prepare_cached(
             "SELECT pixel_id, test_event_code FROM queue
@@ -579,7 +649,12 @@ fn finish_rows(
     Ok(())
 }
 
-fn replay(tx: &Transaction<'_>, chain: &mut Chain, pixel: Option<&str>, now: i64) -> Result<u64, StoreError> {
+fn replay(
+    tx: &Transaction<'_>,
+    chain: &mut Chain,
+    pixel: Option<&str>,
+    now: i64,
+) -> Result<u64, StoreError> {
     let mut st = tx.prepare_cached(
         "SELECT id, pixel_id, test_event_code, event, attempts, event_id, event_name, page FROM queue
          WHERE dead = 1 AND (?1 IS NULL OR pixel_id = ?1)",
@@ -604,7 +679,12 @@ fn replay(tx: &Transaction<'_>, chain: &mut Chain, pixel: Option<&str>, now: i64
         &rows,
         now,
         "UPDATE queue SET dead = 0, attempts = 0, next_at = 0, lease_until = 0 WHERE id = ?1",
-        |row| row.entry(AuditKind::Replayed, json!({"previous_attempts": row.attempts})),
+        |row| {
+            row.entry(
+                AuditKind::Replayed,
+                json!({"previous_attempts": row.attempts}),
+            )
+        },
     )?;
     Ok(rows.len() as u64)
 }
@@ -630,22 +710,25 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(AuditRecord, String
     ))
 }
 
-fn decode_record(
-    (mut rec, raw): (AuditRecord, String),
-) -> Result<AuditRecord, (i64, String)> {
+fn decode_record((mut rec, raw): (AuditRecord, String)) -> Result<AuditRecord, (i64, String)> {
     let (kind, detail) = raw.split_once('\u{0}').unwrap_or(("", ""));
     if AuditKind::parse(kind).is_none() {
         return Err((rec.seq, format!("unknown kind {kind:?}")));
     }
-    rec.detail = serde_json::from_str(detail)
-        .map_err(|e| (rec.seq, format!("detail is not JSON ({e})")))?;
+    rec.detail =
+        serde_json::from_str(detail).map_err(|e| (rec.seq, format!("detail is not JSON ({e})")))?;
     Ok(rec)
 }
 
-const AUDIT_COLS: &str = "seq, ts_ms, kind, pixel_id, event_id, event_name, page, detail, prev_hash, hash";
+const AUDIT_COLS: &str =
+    "seq, ts_ms, kind, pixel_id, event_id, event_name, page, detail, prev_hash, hash";
 
 /// Reads audit records (any SQLite connection, e.g. the CLI's).
-pub fn read_audit(c: &Connection, f: &AuditFilter, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+pub fn read_audit(
+    c: &Connection,
+    f: &AuditFilter,
+    limit: usize,
+) -> Result<Vec<AuditRecord>, StoreError> {
     let mut st = c.prepare(&format!(
         "SELECT {AUDIT_COLS} FROM audit WHERE (?1 IS NULL OR ts_ms >= ?1) AND (?2 IS NULL OR ts_ms < ?2)
          AND (?3 IS NULL OR pixel_id = ?3) ORDER BY seq"
@@ -690,7 +773,10 @@ pub fn verify_audit(c: &Connection) -> Result<VerifyReport, StoreError> {
 /// Opens a database read-only for the CLI (`audit verify|show`).
 pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     if !path.exists() {
-        return Err(StoreError::Corrupt(format!("{} does not exist", path.display())));
+        return Err(StoreError::Corrupt(format!(
+            "{} does not exist",
+            path.display()
+        )));
     }
     Ok(Connection::open_with_flags(
         path,
