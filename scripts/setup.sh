@@ -22,3 +22,14 @@ fi
 if ! python3 -c 'import facebook_business' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 fi
+
+# The gateway tests drive Meta's official Node Business SDK (npm, pinned in tests/sdk/node).
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -d tests/sdk/node/node_modules/facebook-nodejs-business-sdk ]; then
+  (cd tests/sdk/node && npm ci --no-audit --no-fund --loglevel=error)
+fi

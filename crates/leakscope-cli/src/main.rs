@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use leakscope_core::{DecodeErrorKind, Engine};
 use leakscope_detect::{Canary, Detector, Pipeline, Report};
 
+mod gateway_cmd;
 mod output;
 
 // Decoding is allocation-bound; mimalloc measured +10% on the corpus mix and
@@ -74,6 +75,12 @@ enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// The privacy gateway: a Graph-API-compatible endpoint that applies the
+    /// policy, queues durably and delivers to Meta's Conversions API.
+    Gateway(gateway_cmd::GatewayArgs),
+    /// The gateway's hash-chained audit log.
+    #[command(subcommand)]
+    Audit(gateway_cmd::AuditCmd),
 }
 
 #[derive(Args)]
@@ -237,6 +244,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .context("the built-in demo capture did not read")?;
             let inputs = vec![output::InputSummary::new(DEMO_LABEL.into(), &summary)];
             finish(pipeline.finish(), &inputs, &out)
+        }
+        Command::Gateway(a) => gateway_cmd::gateway(a),
+        Command::Audit(c) => {
+            if !gateway_cmd::audit(c)? {
+                // Exit 1: the audit log does not verify (distinct from usage errors).
+                std::process::exit(1);
+            }
+            Ok(())
         }
     }
 }

@@ -1,0 +1,281 @@
+//! Parsing a Conversions API request exactly as Meta accepts it: a JSON body,
+//! or a form body whose `data` field is a JSON array; `access_token` and the
+//! other request parameters in the query string or the body.
+
+use serde_json::Value;
+
+use crate::graph::GraphError;
+
+/// Meta's limit on events per request.
+pub const MAX_EVENTS: usize = 1000;
+
+/// A parsed `/{version}/{pixel_id}/events` request.
+#[derive(Debug, Clone, Default)]
+pub struct EventsRequest {
+    /// The key the client sent as `access_token` (a gateway key, never forwarded).
+    pub access_token: Option<String>,
+    /// `test_event_code`, passed upstream.
+    pub test_event_code: Option<String>,
+    /// The events, each a JSON object.
+    pub events: Vec<Value>,
+}
+
+/// Which body encoding a request used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Form,
+}
+
+fn encoding(content_type: Option<&str>, body: &[u8]) -> Result<Encoding, GraphError> {
+    let ct = content_type
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    match ct.as_str() {
+        "application/json" | "text/json" => Ok(Encoding::Json),
+        "application/x-www-form-urlencoded" => Ok(Encoding::Form),
+        "multipart/form-data" => Err(GraphError::invalid(
+            "multipart/form-data bodies are not supported by this gateway: send the same fields \
+             form-urlencoded (data=<JSON array>&access_token=...) or as a JSON body",
+        )),
+        // No or a generic type: look at the first byte.
+        "" | "text/plain" | "application/octet-stream" => {
+            match body.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'{') => Ok(Encoding::Json),
+                _ => Ok(Encoding::Form),
+            }
+        }
+        other => Err(GraphError::invalid(format!(
+            "unsupported Content-Type {other:?}: send application/json or application/x-www-form-urlencoded"
+        ))),
+    }
+}
+
+/// Request-level parameters gathered from the query and the body.
+#[derive(Default)]
+struct Params {
+    access_token: Option<String>,
+    test_event_code: Option<String>,
+    data: Option<Value>,
+}
+
+impl Params {
+    fn set(&mut self, key: &str, value: Value, where_: &str) -> Result<(), GraphError> {
+        let as_string = |v: Value, name: &str| -> Result<String, GraphError> {
+            match v {
+                Value::String(s) => Ok(s),
+                other => Err(GraphError::invalid(format!(
+                    "{where_}: parameter {name} must be a string, got {}",
+                    type_name(&other)
+                ))),
+            }
+        };
+        match key {
+            "access_token" => self.access_token = Some(as_string(value, key)?),
+            "test_event_code" => self.test_event_code = Some(as_string(value, key)?),
+            "data" => self.data = Some(value),
+            // partner_agent, namespace_id, upload_* and appsecret_proof are
+            // about the client's own token and integration; the gateway sends
+            // its own request upstream.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// JSON type name for error messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses a request. `query` is the raw query string.
+pub fn parse_events_request(
+    content_type: Option<&str>,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<EventsRequest, GraphError> {
+    let mut p = Params::default();
+    if let Some(q) = query {
+        for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+            let v = if k == "data" {
+                parse_data_text(&v, "query parameter data")?
+            } else {
+                Value::String(v.into_owned())
+            };
+            p.set(&k, v, "query string")?;
+        }
+    }
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        match encoding(content_type, body)? {
+            Encoding::Json => {
+                let v: Value = serde_json::from_slice(body)
+                    .map_err(|e| GraphError::invalid(format!("the body is not valid JSON: {e}")))?;
+                let Value::Object(m) = v else {
+                    return Err(GraphError::invalid(format!(
+                        "the JSON body must be an object like {{\"data\": [...]}}, got {}",
+                        type_name(&v)
+                    )));
+                };
+                for (k, v) in m {
+                    let v = match (k.as_str(), v) {
+                        // Some clients send data as a JSON string even in a JSON body.
+                        ("data", Value::String(s)) => parse_data_text(&s, "body field data")?,
+                        (_, v) => v,
+                    };
+                    p.set(&k, v, "JSON body")?;
+                }
+            }
+            Encoding::Form => {
+                if std::str::from_utf8(body).is_err() {
+                    return Err(GraphError::invalid("the form body is not UTF-8"));
+                }
+                for (k, v) in url::form_urlencoded::parse(body) {
+                    let v = if k == "data" {
+                        parse_data_text(&v, "form field data")?
+                    } else {
+                        Value::String(v.into_owned())
+                    };
+                    p.set(&k, v, "form body")?;
+                }
+            }
+        }
+    }
+    let data = p
+        .data
+        .ok_or_else(|| GraphError::invalid("(#100) The parameter data is required"))?;
+    let Value::Array(items) = data else {
+        return Err(GraphError::invalid(format!(
+            "(#100) param data must be an array of events, got {}",
+            type_name(&data)
+        )));
+    };
+    if items.is_empty() {
+        return Err(GraphError::invalid(
+            "(#100) data must contain at least one event",
+        ));
+    }
+    if items.len() > MAX_EVENTS {
+        return Err(GraphError::invalid(format!(
+            "(#100) data holds {} events; at most {MAX_EVENTS} are accepted per request",
+            items.len()
+        )));
+    }
+    let mut events = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let ev = match item {
+            Value::Object(_) => item,
+            // Meta's Python SDK (sync path) sends each event as a JSON string.
+            Value::String(s) => match serde_json::from_str::<Value>(&s) {
+                Ok(v @ Value::Object(_)) => v,
+                Ok(other) => {
+                    return Err(GraphError::invalid(format!(
+                        "data[{i}] must be an event object, got a string holding {}",
+                        type_name(&other)
+                    )));
+                }
+                Err(e) => {
+                    return Err(GraphError::invalid(format!(
+                        "data[{i}] is a string that is not a JSON event object: {e}"
+                    )));
+                }
+            },
+            other => {
+                return Err(GraphError::invalid(format!(
+                    "data[{i}] must be an event object, got {}",
+                    type_name(&other)
+                )));
+            }
+        };
+        events.push(ev);
+    }
+    Ok(EventsRequest {
+        access_token: p.access_token.filter(|t| !t.is_empty()),
+        test_event_code: p.test_event_code.filter(|t| !t.is_empty()),
+        events,
+    })
+}
+
+fn parse_data_text(s: &str, what: &str) -> Result<Value, GraphError> {
+    serde_json::from_str(s)
+        .map_err(|e| GraphError::invalid(format!("{what} is not a JSON array of events: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EV: &str =
+        r#"{"event_name":"Purchase","event_time":1730578362,"action_source":"website"}"#;
+
+    #[test]
+    fn json_body_with_token_in_body() {
+        let body = format!(r#"{{"data":[{EV}],"access_token":"k1","test_event_code":"TEST1"}}"#);
+        let r = parse_events_request(Some("application/json"), None, body.as_bytes()).unwrap();
+        assert_eq!(r.access_token.as_deref(), Some("k1"));
+        assert_eq!(r.test_event_code.as_deref(), Some("TEST1"));
+        assert_eq!(r.events.len(), 1);
+    }
+
+    #[test]
+    fn form_body_with_string_items_and_token_in_query() {
+        // The Python SDK's sync shape: data = JSON array of JSON strings.
+        let data = serde_json::to_string(&vec![EV, EV]).unwrap();
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("data", &data)
+            .finish();
+        let r = parse_events_request(
+            Some("application/x-www-form-urlencoded"),
+            Some("access_token=k2&appsecret_proof=abc"),
+            body.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(r.access_token.as_deref(), Some("k2"));
+        assert_eq!(r.events.len(), 2);
+        assert_eq!(r.events[1]["event_name"], "Purchase");
+    }
+
+    #[test]
+    fn clear_errors() {
+        let err = |ct: Option<&str>, b: &str| {
+            parse_events_request(ct, None, b.as_bytes())
+                .unwrap_err()
+                .message
+        };
+        assert!(err(Some("application/json"), "{\"data\": [").contains("not valid JSON"));
+        assert!(err(Some("application/json"), "[1]").contains("must be an object"));
+        assert!(err(Some("application/json"), r#"{"data": {"a":1}}"#).contains("must be an array"));
+        assert!(
+            err(Some("application/json"), r#"{"data": [1]}"#)
+                .contains("data[0] must be an event object, got a number")
+        );
+        assert!(err(Some("application/json"), r#"{"data": []}"#).contains("at least one"));
+        assert!(
+            err(
+                Some("application/json"),
+                r#"{"access_token": 5, "data": []}"#
+            )
+            .contains("access_token must be a string")
+        );
+        assert!(
+            err(Some("application/x-www-form-urlencoded"), "data=%5Bnope")
+                .contains("form field data")
+        );
+        assert!(err(Some("application/json"), r#"{}"#).contains("data is required"));
+        assert!(err(Some("text/xml"), "<x/>").contains("unsupported Content-Type"));
+        let many = format!(r#"{{"data":[{}]}}"#, vec![EV; 1001].join(","));
+        assert!(err(Some("application/json"), &many).contains("at most 1000"));
+    }
+}
