@@ -248,7 +248,7 @@ fn emit(
     base: Option<PathBuf>,
     captures: &[&Path],
 ) -> anyhow::Result<u8> {
-    let caps = captures.iter().map(|p| evidence::Capture::Path(p)).collect();
+    let caps = captures.iter().copied().map(evidence::Capture::Path).collect();
     emit_with(r, out, default, base, caps)
 }
 

@@ -29,6 +29,20 @@ fn modifiers(s: &str) -> Vec<&str> {
         .collect()
 }
 
+/// A URI reference SARIF consumers accept: bytes outside RFC 3986's
+/// unreserved and reserved sets (spaces, quotes, `<>`, non-ASCII) percent-encoded.
+fn uri_ref(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn level(s: Severity) -> &'static str {
     match s {
         Severity::Critical | Severity::High => "error",
@@ -114,7 +128,7 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>) -> Value {
     let mut locations = Vec::new();
     let page = f.page_url.as_deref().unwrap_or(&f.request_url);
     locations.push(json!({
-        "physicalLocation": {"artifactLocation": {"uri": page, "description": {"text": "page that sent the request"}}},
+        "physicalLocation": {"artifactLocation": {"uri": uri_ref(page), "description": {"text": "page that sent the request"}}},
         "logicalLocations": [{
             "name": format!("{} {}", f.vendor.as_str(), f.event),
             "fullyQualifiedName": format!("{} {}", f.method, f.request_url),
@@ -123,7 +137,7 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>) -> Value {
     }));
     let related = vec![json!({
         "id": 0,
-        "physicalLocation": {"artifactLocation": {"uri": f.source.file.to_string()}},
+        "physicalLocation": {"artifactLocation": {"uri": uri_ref(&f.source.file)}},
         "message": {"text": format!("captured request {}", f.source)}
     })];
     json!({
@@ -151,6 +165,12 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn uris_are_encoded_not_dropped() {
+        assert_eq!(super::uri_ref("https://a.example/p q?x=<b>"), "https://a.example/p%20q?x=%3Cb%3E");
+        assert_eq!(super::uri_ref("https://a.example/é"), "https://a.example/%C3%A9");
+    }
+
     #[test]
     fn rule_ids_drop_modifiers() {
         let r = "critical.care_action_with_identity+server_side-informational_page";
