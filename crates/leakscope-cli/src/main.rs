@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leakscope_core::{DecodeErrorKind, Engine};
-use leakscope_detect::{Canary, Detector, Pipeline, Report};
+use leakscope_detect::{Canary, Detector, Pipeline, Report, Severity};
+use leakscope_report::{Results, html};
 
+mod evidence;
 mod gateway_cmd;
 mod output;
 
@@ -18,8 +20,13 @@ mod output;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit codes are part of the interface: scripts and CI depend on them.
+/// 0: done, nothing failed the gate. 1: `--fail-on` found findings at or
+/// above the threshold that the baseline does not accept. 2: usage or input
+/// error. 3: `verify` found a bundle changed, incomplete or unsigned.
 const EXIT_OK: u8 = 0;
+const EXIT_GATE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+const EXIT_VERIFY: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -75,6 +82,32 @@ enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Render saved results (`--format json`) in another format, HTML by
+    /// default; screenshots are read relative to the results file.
+    Report {
+        /// A results document written with `--format json`.
+        results: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Check an evidence bundle: signature, hash chain, and every file.
+    /// Exits 3 naming each changed, added or missing file.
+    Verify {
+        dir: PathBuf,
+        /// The public key (PEM) the bundle must be signed with. Without it,
+        /// the bundle's own key is used and its fingerprint printed to compare.
+        #[arg(long, value_name = "PUBLIC_KEY")]
+        key: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = SimpleFormat::Table)]
+        format: SimpleFormat,
+    },
+    /// Compare two saved results: new, fixed and unchanged findings (by stable id).
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = SimpleFormat::Table)]
+        format: SimpleFormat,
+    },
     /// The privacy gateway: a Graph-API-compatible endpoint that applies the
     /// policy, queues durably and delivers to Meta's Conversions API.
     Gateway(gateway_cmd::GatewayArgs),
@@ -123,11 +156,40 @@ enum DeviceArg {
 
 #[derive(Args)]
 struct OutputArgs {
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format [default: table; html for `report`].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write the output here instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Exit 1 when findings at or above this severity exist (CI gate).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Accepted findings (by stable id): only findings not in it fail the gate.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write every current finding to FILE as a baseline to accept.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Write a signed evidence bundle (captures with secrets redacted,
+    /// screenshots, DOM snapshots, results, HTML report, manifest) to DIR.
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
+    /// Sign the bundle with this ed25519 PKCS#8 PEM key. Without it a new key
+    /// is made and saved beside DIR as `DIR.signing-key.pem` (outside the bundle).
+    #[arg(long, value_name = "FILE", requires = "evidence")]
+    signing_key: Option<PathBuf>,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(&s.to_ascii_lowercase())
+        .ok_or_else(|| format!("{s:?} is not one of critical, high, medium, low, info"))
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum SimpleFormat {
+    Table,
+    Json,
 }
 
 #[derive(Args)]
@@ -151,6 +213,12 @@ enum Format {
     Jsonl,
     /// A Markdown report.
     Md,
+    /// One self-contained HTML report (no external requests): use with -o.
+    Html,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// Findings as CSV, one row each.
+    Csv,
 }
 
 /// The demo capture, compiled in so the demo needs nothing beside the binary.
@@ -166,7 +234,7 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(()) => ExitCode::from(EXIT_OK),
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("leakscope: error: {e:#}");
             ExitCode::from(EXIT_USAGE)
@@ -174,7 +242,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<u8> {
     let engine = Engine::new();
     match cli.command {
         Command::Analyze {
@@ -188,9 +256,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for f in &files {
                 let label = f.display().to_string();
                 let summary = read_input(f, &label, &mut pipeline)?;
-                inputs.push(output::InputSummary::new(label, &summary));
+                inputs.push(output::input_summary(label, &summary));
             }
-            finish(pipeline.finish(), &inputs, &out)
+            let results = results_of(pipeline.finish(), inputs);
+            let captures: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            emit(&results, &out, Format::Table, None, &captures)
         }
         Command::Scan {
             urls,
@@ -204,8 +274,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect();
             let dir = scan.out.clone().unwrap_or_else(default_out_dir);
             let opts = scan_options(&scan, urls, "reject,accept", Some(dir), extra, Vec::new())?;
-            let result = run_scan(opts)?;
-            finish(result.0, &result.1, &out)
+            let done = run_scan_on(&runtime()?, opts)?;
+            done.emit(&out)
         }
         Command::Demo {
             offline: false,
@@ -218,17 +288,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("cannot start the demo site on loopback")?;
             let url = server.url(leakscope_sites::PHARMACY_HOST, "/");
             eprintln!("leakscope: demo site Northwind Pharmacy on {url} (loopback only)");
+            // An evidence bundle needs the screenshots and HARs written somewhere.
+            let scratch = match (&scan.out, &out.evidence) {
+                (None, Some(_)) => {
+                    Some(tempfile::tempdir().context("cannot make a scratch directory")?)
+                }
+                _ => None,
+            };
+            let out_dir = scan
+                .out
+                .clone()
+                .or_else(|| scratch.as_ref().map(|d| d.path().to_path_buf()));
             let opts = scan_options(
                 &scan,
                 vec![url],
                 "all",
-                scan.out.clone(),
+                out_dir,
                 Vec::new(),
                 server.chrome_args(),
             )?;
-            let result = run_scan_on(&rt, opts)?;
+            let done = run_scan_on(&rt, opts)?;
             drop(server);
-            finish(result.0, &result.1, &out)
+            done.emit(&out)
         }
         Command::Demo {
             offline: true, out, ..
@@ -242,17 +323,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &mut |w| eprintln!("leakscope: warning: {w}"),
             )
             .context("the built-in demo capture did not read")?;
-            let inputs = vec![output::InputSummary::new(DEMO_LABEL.into(), &summary)];
-            finish(pipeline.finish(), &inputs, &out)
+            let inputs = vec![output::input_summary(DEMO_LABEL.into(), &summary)];
+            let results = results_of(pipeline.finish(), inputs);
+            let demo = evidence::Capture::Bytes(DEMO_LABEL, DEMO_HAR);
+            emit_with(&results, &out, Format::Table, None, vec![demo])
         }
-        Command::Gateway(a) => gateway_cmd::gateway(a),
-        Command::Audit(c) => {
-            if !gateway_cmd::audit(c)? {
-                // Exit 1: the audit log does not verify (distinct from usage errors).
-                std::process::exit(1);
-            }
-            Ok(())
+        Command::Report { results, out } => {
+            let what = results.display().to_string();
+            let text = std::fs::read_to_string(&results)
+                .with_context(|| format!("cannot read results {what}"))?;
+            let r = Results::from_json(&text, &what)?;
+            let base = results
+                .parent()
+                .map(|p| {
+                    if p.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        p
+                    }
+                })
+                .map(Path::to_path_buf);
+            emit(&r, &out, Format::Html, base, &[])
         }
+        Command::Verify { dir, key, format } => evidence::verify(&dir, key.as_deref(), format),
+        Command::Diff { old, new, format } => {
+            let load = |p: &Path| -> anyhow::Result<Results> {
+                let what = p.display().to_string();
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read results {what}"))?;
+                Ok(Results::from_json(&text, &what)?)
+            };
+            let d = leakscope_report::gate::diff(&load(&old)?, &load(&new)?);
+            output::diff(&mut io::stdout().lock(), &d, format == SimpleFormat::Json)?;
+            Ok(EXIT_OK)
+        }
+        Command::Gateway(a) => gateway_cmd::gateway(a).map(|()| EXIT_OK),
+        // Exit 1: the audit log does not verify (distinct from usage errors).
+        Command::Audit(c) => Ok(if gateway_cmd::audit(c)? {
+            EXIT_OK
+        } else {
+            EXIT_GATE
+        }),
     }
 }
 
@@ -318,10 +429,23 @@ fn scan_options(
     })
 }
 
-fn run_scan(
-    opts: leakscope_scan::ScanOptions,
-) -> anyhow::Result<(Report, Vec<output::InputSummary>)> {
-    run_scan_on(&runtime()?, opts)
+/// A finished scan, ready to be written like any other results.
+struct ScanDone {
+    results: Results,
+    /// Where screenshots and HARs are (relative paths in the results).
+    base: Option<PathBuf>,
+    hars: Vec<PathBuf>,
+}
+
+impl ScanDone {
+    fn emit(self, out: &OutputArgs) -> anyhow::Result<u8> {
+        let caps = self
+            .hars
+            .iter()
+            .map(|p| evidence::Capture::Path(p))
+            .collect();
+        emit_with(&self.results, out, Format::Table, self.base, caps)
+    }
 }
 
 /// Runs the scan with a progress bar on a terminal, then tells on stderr what
@@ -329,7 +453,7 @@ fn run_scan(
 fn run_scan_on(
     rt: &tokio::runtime::Runtime,
     opts: leakscope_scan::ScanOptions,
-) -> anyhow::Result<(Report, Vec<output::InputSummary>)> {
+) -> anyhow::Result<ScanDone> {
     use std::io::IsTerminal as _;
     let out_dir = opts.out_dir.clone();
     let mut progress = Bar(std::io::stderr().is_terminal().then(|| {
@@ -373,7 +497,7 @@ fn run_scan_on(
                 e.message
             );
         }
-        inputs.push(output::InputSummary {
+        inputs.push(leakscope_report::InputSummary {
             file: label,
             format: "scan".into(),
             exchanges: run.requests,
@@ -387,13 +511,34 @@ fn run_scan_on(
         .map(|c| format!("{}={}", c.kind, c.value))
         .collect();
     eprintln!("leakscope: canary persona: {}", persona.join(", "));
-    if let Some(d) = out_dir {
+    if let Some(d) = &out_dir {
         eprintln!(
             "leakscope: evidence in {}/ (results.json, <run>.har, steps/)",
             d.display()
         );
     }
-    Ok((out.report, inputs))
+    let hars = match &out_dir {
+        Some(d) => out
+            .info
+            .runs
+            .iter()
+            .filter_map(|r| r.har.as_ref())
+            .map(|h| d.join(h))
+            .collect(),
+        None => Vec::new(),
+    };
+    report_decode_errors(&out.report);
+    let results = Results::new(
+        out.report,
+        inputs,
+        Some(out.info),
+        env!("CARGO_PKG_VERSION"),
+    );
+    Ok(ScanDone {
+        results,
+        base: out_dir,
+        hars,
+    })
 }
 
 /// indicatif on a terminal; nothing otherwise.
@@ -417,6 +562,131 @@ impl leakscope_scan::Progress for Bar {
     }
 }
 
+fn results_of(report: Report, inputs: Vec<leakscope_report::InputSummary>) -> Results {
+    report_decode_errors(&report);
+    Results::new(report, inputs, None, env!("CARGO_PKG_VERSION"))
+}
+
+fn emit(
+    r: &Results,
+    out: &OutputArgs,
+    default: Format,
+    base: Option<PathBuf>,
+    captures: &[&Path],
+) -> anyhow::Result<u8> {
+    let caps = captures
+        .iter()
+        .copied()
+        .map(evidence::Capture::Path)
+        .collect();
+    emit_with(r, out, default, base, caps)
+}
+
+/// Writes the output, then the evidence bundle and baseline, then applies the gate.
+fn emit_with(
+    r: &Results,
+    out: &OutputArgs,
+    default: Format,
+    base: Option<PathBuf>,
+    captures: Vec<evidence::Capture<'_>>,
+) -> anyhow::Result<u8> {
+    let format = out.format.unwrap_or(default);
+    let assets = html::Assets { base: base.clone() };
+    write_output(r, format, out.output.as_deref(), &assets)?;
+    if let Some(dir) = &out.evidence {
+        evidence::write(
+            dir,
+            r,
+            base.as_deref(),
+            &captures,
+            out.signing_key.as_deref(),
+        )?;
+    }
+    if let Some(path) = &out.write_baseline {
+        let b = leakscope_report::gate::Baseline::from_results(r);
+        let mut text = serde_json::to_string_pretty(&b)?;
+        text.push('\n');
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write baseline {}", path.display()))?;
+        eprintln!(
+            "leakscope: baseline of {} finding(s) written to {}",
+            b.findings.len(),
+            path.display()
+        );
+    }
+    let Some(threshold) = out.fail_on else {
+        if out.baseline.is_some() {
+            anyhow::bail!("--baseline only applies with --fail-on SEVERITY");
+        }
+        return Ok(EXIT_OK);
+    };
+    let baseline = match &out.baseline {
+        Some(p) => {
+            let what = p.display().to_string();
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read baseline {what}"))?;
+            Some(leakscope_report::gate::Baseline::from_json(&text, &what)?)
+        }
+        None => None,
+    };
+    let g = leakscope_report::gate::gate(&r.findings, threshold, baseline.as_ref());
+    if g.failed() {
+        eprintln!(
+            "leakscope: gate failed: {} finding(s) at or above {}{}: {}",
+            g.failing.len(),
+            threshold,
+            if baseline.is_some() {
+                " not in the baseline"
+            } else {
+                ""
+            },
+            g.failing.join(", ")
+        );
+        Ok(EXIT_GATE)
+    } else {
+        eprintln!(
+            "leakscope: gate passed: no finding at or above {threshold}{}",
+            if g.accepted > 0 {
+                format!(" beyond {} accepted in the baseline", g.accepted)
+            } else {
+                String::new()
+            }
+        );
+        Ok(EXIT_OK)
+    }
+}
+
+fn write_output(
+    r: &Results,
+    format: Format,
+    path: Option<&Path>,
+    assets: &html::Assets,
+) -> anyhow::Result<()> {
+    match path {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = io::BufWriter::new(file);
+            output::write(&mut w, format_of(format), r, assets, false)
+                .and_then(|_| w.flush())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {
+            // anstream strips colour when stdout is not a terminal or NO_COLOR is set.
+            let mut w = anstream::AutoStream::auto(io::stdout().lock());
+            let color = !matches!(w.current_choice(), anstream::ColorChoice::Never);
+            let mut w = io::BufWriter::new(&mut w);
+            match output::write(&mut w, format_of(format), r, assets, color).and_then(|_| w.flush())
+            {
+                // A closed pipe (`| head`) is not an error worth a message.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                res => res.context("cannot write to standard output")?,
+            }
+        }
+    }
+    Ok(())
+}
+
 fn load_canaries(args: &CanaryArgs) -> anyhow::Result<Vec<Canary>> {
     let mut values = args.values.clone();
     for f in &args.canary_files {
@@ -432,40 +702,15 @@ fn load_canaries(args: &CanaryArgs) -> anyhow::Result<Vec<Canary>> {
     Ok(values.into_iter().map(Canary::new).collect())
 }
 
-fn finish(report: Report, inputs: &[output::InputSummary], out: &OutputArgs) -> anyhow::Result<()> {
-    report_decode_errors(&report);
-    let format = out.format;
-    match &out.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            let mut w = io::BufWriter::new(file);
-            output::write(&mut w, format_of(format), &report, inputs, false)?;
-            w.flush()?;
-        }
-        None => {
-            // anstream strips colour when stdout is not a terminal or NO_COLOR is set.
-            let mut w = anstream::AutoStream::auto(io::stdout().lock());
-            let color = !matches!(w.current_choice(), anstream::ColorChoice::Never);
-            let mut w = io::BufWriter::new(&mut w);
-            match output::write(&mut w, format_of(format), &report, inputs, color)
-                .and_then(|_| w.flush())
-            {
-                // A closed pipe (`| head`) is not an error worth a message.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                r => r.context("cannot write to standard output")?,
-            }
-        }
-    }
-    Ok(())
-}
-
 fn format_of(f: Format) -> output::Format {
     match f {
         Format::Table => output::Format::Table,
         Format::Json => output::Format::Json,
         Format::Jsonl => output::Format::Jsonl,
         Format::Md => output::Format::Markdown,
+        Format::Html => output::Format::Html,
+        Format::Sarif => output::Format::Sarif,
+        Format::Csv => output::Format::Csv,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Output formats: a table for people (findings first, grouped per page and
-//! vendor, most severe first), one JSON document, JSON Lines, Markdown.
+//! vendor, most severe first) and Markdown live here; the results document
+//! (JSON), JSON Lines, HTML, SARIF and CSV come from `leakscope-report`.
 //! Captured text is hostile: it is clipped and stripped of control
 //! characters before it reaches a terminal, and Markdown-escaped in `md`.
 
@@ -7,101 +8,55 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use leakscope_core::{Event, Party};
-use leakscope_detect::{Finding, Report, Severity};
-use serde::Serialize;
+use leakscope_detect::{Finding, Severity};
+use leakscope_report::{InputSummary, Results, html};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
     Jsonl,
     Markdown,
+    Html,
+    Sarif,
+    Csv,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct InputSummary {
-    pub file: String,
-    pub format: String,
-    pub exchanges: u64,
-    pub skipped: u64,
-}
-
-impl InputSummary {
-    pub fn new(file: String, s: &leakscope_ingest::Summary) -> Self {
-        InputSummary {
-            file,
-            format: s.format.as_str().to_owned(),
-            exchanges: s.exchanges,
-            skipped: s.skipped,
-        }
+pub fn input_summary(file: String, s: &leakscope_ingest::Summary) -> InputSummary {
+    InputSummary {
+        file,
+        format: s.format.as_str().to_owned(),
+        exchanges: s.exchanges,
+        skipped: s.skipped,
     }
 }
 
-#[derive(Serialize)]
-struct Document<'a> {
-    version: &'static str,
-    inputs: &'a [InputSummary],
-    summary: Summary,
-    events: &'a [Event],
-    findings: &'a [Finding],
-    decode_errors: &'a [leakscope_core::DecodeError],
-}
-
-#[derive(Serialize)]
-struct Summary {
-    requests: u64,
-    events: usize,
-    findings: BTreeMap<&'static str, usize>,
-}
-
-fn summary(r: &Report, inputs: &[InputSummary]) -> Summary {
-    let mut findings = BTreeMap::new();
-    for s in Severity::ALL {
-        findings.insert(
-            s.as_str(),
-            r.findings.iter().filter(|f| f.severity == s).count(),
-        );
-    }
-    Summary {
-        requests: inputs.iter().map(|i| i.exchanges).sum(),
-        events: r.events.len(),
-        findings,
-    }
-}
-
+/// Writes `r` in `format`. `assets` says where scan screenshots are read
+/// from for the HTML report.
 pub fn write(
     w: &mut dyn Write,
     format: Format,
-    r: &Report,
-    inputs: &[InputSummary],
+    r: &Results,
+    assets: &html::Assets,
     color: bool,
 ) -> io::Result<()> {
     match format {
         Format::Json => {
-            let doc = Document {
-                version: env!("CARGO_PKG_VERSION"),
-                inputs,
-                summary: summary(r, inputs),
-                events: &r.events,
-                findings: &r.findings,
-                decode_errors: &r.errors,
-            };
-            serde_json::to_writer_pretty(&mut *w, &doc)?;
+            serde_json::to_writer_pretty(&mut *w, r)?;
             writeln!(w)
         }
-        Format::Jsonl => {
-            for e in &r.events {
-                serde_json::to_writer(&mut *w, e)?;
-                writeln!(w)?;
-            }
-            for f in &r.findings {
-                serde_json::to_writer(&mut *w, &serde_json::json!({ "finding": f }))?;
-                writeln!(w)?;
-            }
-            Ok(())
+        Format::Jsonl => leakscope_report::jsonl::write(w, r),
+        Format::Table => table(w, r, &Style::new(color)),
+        Format::Markdown => markdown(w, r),
+        Format::Html => {
+            let page = html::render(r, assets).map_err(io::Error::other)?;
+            w.write_all(page.as_bytes())
         }
-        Format::Table => table(w, r, inputs, &Style::new(color)),
-        Format::Markdown => markdown(w, r, inputs),
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *w, &leakscope_report::sarif::to_value(r))?;
+            writeln!(w)
+        }
+        Format::Csv => leakscope_report::csv_out::write(w, r).map_err(io::Error::other),
     }
 }
 
@@ -162,8 +117,9 @@ where
     pages
 }
 
-fn table(w: &mut dyn Write, r: &Report, inputs: &[InputSummary], st: &Style) -> io::Result<()> {
-    let s = summary(r, inputs);
+fn table(w: &mut dyn Write, r: &Results, st: &Style) -> io::Result<()> {
+    let s = &r.summary;
+    let inputs = &r.inputs;
     let mut by_vendor: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &r.events {
         *by_vendor.entry(e.vendor.as_str()).or_default() += 1;
@@ -294,6 +250,43 @@ fn table(w: &mut dyn Write, r: &Report, inputs: &[InputSummary], st: &Style) -> 
     Ok(())
 }
 
+/// `leakscope diff`: new, then fixed, then a count of unchanged.
+pub fn diff(w: &mut dyn Write, d: &leakscope_report::gate::Diff, json: bool) -> io::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *w, d)?;
+        return writeln!(w);
+    }
+    writeln!(
+        w,
+        "{} new, {} fixed, {} unchanged",
+        d.new.len(),
+        d.fixed.len(),
+        d.unchanged.len()
+    )?;
+    for (label, list) in [
+        ("new", &d.new),
+        ("fixed", &d.fixed),
+        ("unchanged", &d.unchanged),
+    ] {
+        for e in list {
+            let changed = e
+                .old_severity
+                .map(|o| format!(" (was {o})"))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "{label:<9} {:<8} {:<18} {:<14} {:<28} {}{changed}",
+                e.severity.as_str(),
+                e.id,
+                e.vendor,
+                clip(&e.event, 28),
+                clip(e.page_url.as_deref().unwrap_or("?"), 100)
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Health evidence the verdict counted (strong, or weak with a second signal).
 fn counts(h: &leakscope_detect::HealthEvidence) -> bool {
     h.strength == leakscope_detect::Strength::Strong || !h.signals.is_empty()
@@ -305,8 +298,9 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-fn markdown(w: &mut dyn Write, r: &Report, inputs: &[InputSummary]) -> io::Result<()> {
-    let s = summary(r, inputs);
+fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
+    let s = &r.summary;
+    let inputs = &r.inputs;
     writeln!(w, "# leakscope report")?;
     writeln!(w)?;
     writeln!(w, "| | |")?;
