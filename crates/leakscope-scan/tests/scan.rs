@@ -265,3 +265,55 @@ async fn a_hostile_page_is_a_page_error_and_the_scan_goes_on() {
     assert!(ok.errors.is_empty(), "{ok:#?}");
     assert!(ok.steps[0].url.ends_with("/ok"), "{ok:#?}");
 }
+
+/// What `leakscope demo` does: the whole pharmacy, every consent state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pharmacy_in_every_state() {
+    let server = site().await;
+    let mut o = opts(&server, &["/"], &ConsentState::ALL);
+    o.max_pages = 5;
+    let out = run(o).await;
+    let f = &out.report.findings;
+    for v in [Vendor::MetaPixel, Vendor::Ga4, Vendor::Tiktok] {
+        assert!(
+            f.iter()
+                .any(|x| x.vendor == v && x.rule != consent::RULE && !x.health.is_empty()),
+            "no health finding for {v:?}"
+        );
+    }
+    assert!(f.iter().any(|x| !x.canaries.is_empty()), "no canary leak");
+    let ignored: Vec<String> = f
+        .iter()
+        .filter(|x| x.rule == consent::RULE)
+        .map(|x| {
+            format!(
+                "{} {} {}",
+                x.severity,
+                x.vendor.as_str(),
+                x.context.consent.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        ignored.iter().any(|s| s.contains("tiktok rejected")),
+        "{ignored:?}"
+    );
+    let mut by_rule = std::collections::BTreeMap::<String, usize>::new();
+    for x in f {
+        *by_rule
+            .entry(format!("{} {}", x.severity, x.vendor.as_str()))
+            .or_default() += 1;
+    }
+    for r in &out.info.runs {
+        eprintln!(
+            "run {}: {} steps, {} requests, {} errors; {}",
+            r.consent,
+            r.steps.len(),
+            r.requests,
+            r.errors.len(),
+            r.consent_note.as_deref().unwrap_or("")
+        );
+    }
+    eprintln!("findings by severity/vendor: {by_rule:?}");
+    eprintln!("consent.ignored: {ignored:?}");
+}
