@@ -67,6 +67,10 @@ struct Params {
 
 impl Params {
     fn set(&mut self, key: &str, value: Value, where_: &str) -> Result<(), GraphError> {
+        // Meta's Node SDK sends unset parameters as null: the same as absent.
+        if value.is_null() {
+            return Ok(());
+        }
         let as_string = |v: Value, name: &str| -> Result<String, GraphError> {
             match v {
                 Value::String(s) => Ok(s),

@@ -61,14 +61,16 @@ async fn two_instances_share_a_postgres_queue_and_deliver_once() {
     for i in 0..60 {
         let ev = json!({"event_name": "Purchase", "event_time": now, "event_id": format!("pg-{i}"), "action_source": "website",
             "event_source_url": "https://shop.example/checkout", "leakscope_consent": "granted",
-            "user_data": {"external_id": "u", "client_ip_address": "203.0.113.1", "client_user_agent": "UA"}});
+            "user_data": {"external_id": "u", "client_ip_address": "203.0.113.1", "client_user_agent": "UA"},
+            "custom_data": {"currency": "USD", "value": 1.0}});
         let r = http
             .post(format!("{}/v25.0/123/events", urls[i % 2]))
             .json(&json!({"data": [ev], "access_token": KEY}))
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
+        let st = r.status().as_u16();
+        assert_eq!(st, 200, "{}", r.text().await.unwrap_or_default());
     }
     for _ in 0..400 {
         if mock.received().len() >= 60 {

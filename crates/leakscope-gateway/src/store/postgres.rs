@@ -144,7 +144,15 @@ impl PgStore {
                 tracing::error!(error = %e, "postgres connection closed");
             }
         });
-        client.batch_execute(SCHEMA).await?;
+        // Instances starting together race on CREATE ... IF NOT EXISTS: serialise.
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&(CHAIN_LOCK + 1)])
+            .await?;
+        let created = client.batch_execute(SCHEMA).await;
+        client
+            .execute("SELECT pg_advisory_unlock($1)", &[&(CHAIN_LOCK + 1)])
+            .await?;
+        created?;
         let depth: i64 = client
             .query_one("SELECT count(*) FROM queue WHERE NOT dead", &[])
             .await?
