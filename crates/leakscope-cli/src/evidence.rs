@@ -45,23 +45,26 @@ pub fn write(
     let mut files = Vec::new();
     let mut redactions = Vec::new();
     let mut taken = Vec::new();
-    let mut add_capture = |label: &str, bytes: &[u8], files: &mut Vec<BundleFile>| -> anyhow::Result<()> {
-        let (copy, notes) = har::redact_bytes(bytes, label)?;
-        let path = capture_name(label, &mut taken);
-        redactions.extend(notes.into_iter().map(|n| BundleRedaction {
-            file: path.clone(),
-            redaction: n,
-        }));
-        files.push(BundleFile { path, bytes: copy });
-        Ok(())
-    };
+    let mut add_capture =
+        |label: &str, bytes: &[u8], files: &mut Vec<BundleFile>| -> anyhow::Result<()> {
+            let (copy, notes) = har::redact_bytes(bytes, label)?;
+            let path = capture_name(label, &mut taken);
+            redactions.extend(notes.into_iter().map(|n| BundleRedaction {
+                file: path.clone(),
+                redaction: n,
+            }));
+            files.push(BundleFile { path, bytes: copy });
+            Ok(())
+        };
     for c in captures {
         match c {
             Capture::Path(p) if p.as_os_str() == "-" => {
                 eprintln!("leakscope: note: standard input is not copied into the evidence bundle");
             }
             Capture::Path(p) => {
-                let bytes = std::fs::read(p).with_context(|| format!("cannot read {} for the evidence bundle", p.display()))?;
+                let bytes = std::fs::read(p).with_context(|| {
+                    format!("cannot read {} for the evidence bundle", p.display())
+                })?;
                 add_capture(&p.display().to_string(), &bytes, &mut files)?;
             }
             Capture::Bytes(label, bytes) => add_capture(label, bytes, &mut files)?,
@@ -82,13 +85,18 @@ pub fn write(
                 continue;
             }
             let Some(full) = safe_join(base, rel) else {
-                eprintln!("leakscope: warning: evidence path {rel:?} leaves the scan directory; not copied");
+                eprintln!(
+                    "leakscope: warning: evidence path {rel:?} leaves the scan directory; not copied"
+                );
                 continue;
             };
             let bytes = match std::fs::read(&full) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("leakscope: warning: {}: {e}; not in the bundle", full.display());
+                    eprintln!(
+                        "leakscope: warning: {}: {e}; not in the bundle",
+                        full.display()
+                    );
                     continue;
                 }
             };
@@ -98,17 +106,40 @@ pub fn write(
                     file: rel.to_owned(),
                     redaction: n,
                 }));
-                files.push(BundleFile { path: rel.to_owned(), bytes: copy });
+                files.push(BundleFile {
+                    path: rel.to_owned(),
+                    bytes: copy,
+                });
             } else {
-                files.push(BundleFile { path: rel.to_owned(), bytes });
+                files.push(BundleFile {
+                    path: rel.to_owned(),
+                    bytes,
+                });
             }
         }
     }
     let mut results_json = serde_json::to_vec_pretty(r)?;
     results_json.push(b'\n');
-    files.insert(0, BundleFile { path: "results.json".into(), bytes: results_json });
-    let page = html::render(r, &html::Assets { base: base.map(Path::to_path_buf) })?;
-    files.insert(1, BundleFile { path: "report.html".into(), bytes: page.into_bytes() });
+    files.insert(
+        0,
+        BundleFile {
+            path: "results.json".into(),
+            bytes: results_json,
+        },
+    );
+    let page = html::render(
+        r,
+        &html::Assets {
+            base: base.map(Path::to_path_buf),
+        },
+    )?;
+    files.insert(
+        1,
+        BundleFile {
+            path: "report.html".into(),
+            bytes: page.into_bytes(),
+        },
+    );
 
     let mut prov = Provenance::new(
         env!("CARGO_PKG_VERSION"),
@@ -160,7 +191,8 @@ fn safe_join(base: &Path, rel: &str) -> Option<PathBuf> {
 pub fn verify(dir: &Path, key: Option<&Path>, format: SimpleFormat) -> anyhow::Result<u8> {
     let trusted = match key {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read public key {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read public key {}", p.display()))?;
             Some(bundle::parse_public_key(&text, &p.display().to_string())?)
         }
         None => None,
@@ -176,14 +208,25 @@ pub fn verify(dir: &Path, key: Option<&Path>, format: SimpleFormat) -> anyhow::R
         writeln!(
             out,
             "signature {}",
-            if r.signature_valid { "valid" } else { "INVALID" }
+            if r.signature_valid {
+                "valid"
+            } else {
+                "INVALID"
+            }
         )?;
         match r.key_trusted {
             Some(true) => writeln!(out, "key       {fp} (matches the key given)")?,
             Some(false) => writeln!(out, "key       {fp} (NOT the key given)")?,
-            None => writeln!(out, "key       {fp} (compare with the signer's published fingerprint)")?,
+            None => writeln!(
+                out,
+                "key       {fp} (compare with the signer's published fingerprint)"
+            )?,
         }
-        writeln!(out, "chain     {}", if r.chain_valid { "valid" } else { "BROKEN" })?;
+        writeln!(
+            out,
+            "chain     {}",
+            if r.chain_valid { "valid" } else { "BROKEN" }
+        )?;
         writeln!(out, "files     {} checked", r.files_checked)?;
         for p in &r.changed {
             writeln!(out, "changed   {p}")?;

@@ -217,7 +217,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let r = Results::from_json(&text, &what)?;
             let base = results
                 .parent()
-                .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+                .map(|p| {
+                    if p.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        p
+                    }
+                })
                 .map(Path::to_path_buf);
             emit(&r, &out, Format::Html, base, &[])
         }
@@ -248,7 +254,11 @@ fn emit(
     base: Option<PathBuf>,
     captures: &[&Path],
 ) -> anyhow::Result<u8> {
-    let caps = captures.iter().copied().map(evidence::Capture::Path).collect();
+    let caps = captures
+        .iter()
+        .copied()
+        .map(evidence::Capture::Path)
+        .collect();
     emit_with(r, out, default, base, caps)
 }
 
@@ -264,13 +274,20 @@ fn emit_with(
     let assets = html::Assets { base: base.clone() };
     write_output(r, format, out.output.as_deref(), &assets)?;
     if let Some(dir) = &out.evidence {
-        evidence::write(dir, r, base.as_deref(), &captures, out.signing_key.as_deref())?;
+        evidence::write(
+            dir,
+            r,
+            base.as_deref(),
+            &captures,
+            out.signing_key.as_deref(),
+        )?;
     }
     if let Some(path) = &out.write_baseline {
         let b = leakscope_report::gate::Baseline::from_results(r);
         let mut text = serde_json::to_string_pretty(&b)?;
         text.push('\n');
-        std::fs::write(path, text).with_context(|| format!("cannot write baseline {}", path.display()))?;
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write baseline {}", path.display()))?;
         eprintln!(
             "leakscope: baseline of {} finding(s) written to {}",
             b.findings.len(),
@@ -286,7 +303,8 @@ fn emit_with(
     let baseline = match &out.baseline {
         Some(p) => {
             let what = p.display().to_string();
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read baseline {what}"))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read baseline {what}"))?;
             Some(leakscope_report::gate::Baseline::from_json(&text, &what)?)
         }
         None => None,
@@ -297,7 +315,11 @@ fn emit_with(
             "leakscope: gate failed: {} finding(s) at or above {}{}: {}",
             g.failing.len(),
             threshold,
-            if baseline.is_some() { " not in the baseline" } else { "" },
+            if baseline.is_some() {
+                " not in the baseline"
+            } else {
+                ""
+            },
             g.failing.join(", ")
         );
         Ok(EXIT_GATE)
@@ -334,8 +356,7 @@ fn write_output(
             let mut w = anstream::AutoStream::auto(io::stdout().lock());
             let color = !matches!(w.current_choice(), anstream::ColorChoice::Never);
             let mut w = io::BufWriter::new(&mut w);
-            match output::write(&mut w, format_of(format), r, assets, color)
-                .and_then(|_| w.flush())
+            match output::write(&mut w, format_of(format), r, assets, color).and_then(|_| w.flush())
             {
                 // A closed pipe (`| head`) is not an error worth a message.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}

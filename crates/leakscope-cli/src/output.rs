@@ -263,7 +263,11 @@ pub fn diff(w: &mut dyn Write, d: &leakscope_report::gate::Diff, json: bool) -> 
         d.fixed.len(),
         d.unchanged.len()
     )?;
-    for (label, list) in [("new", &d.new), ("fixed", &d.fixed), ("unchanged", &d.unchanged)] {
+    for (label, list) in [
+        ("new", &d.new),
+        ("fixed", &d.fixed),
+        ("unchanged", &d.unchanged),
+    ] {
         for e in list {
             let changed = e
                 .old_severity

@@ -49,7 +49,11 @@ fn secret_capture(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-const SECRETS: [&str; 3] = ["EAABsecretCANARYtoken123", "AUTHsecretCANARY", "SESSsecretCANARY"];
+const SECRETS: [&str; 3] = [
+    "EAABsecretCANARYtoken123",
+    "AUTHsecretCANARY",
+    "SESSsecretCANARY",
+];
 
 fn assert_no_secrets(text: &str, what: &str) {
     for s in SECRETS {
@@ -67,7 +71,14 @@ fn every_format_and_the_bundle_keep_secrets_out() {
         assert_no_secrets(&stdout(&o), format);
     }
     let dir = t.path().join("bundle");
-    let o = leakscope(&["analyze", p(&cap), "--format", "json", "--evidence", p(&dir)]);
+    let o = leakscope(&[
+        "analyze",
+        p(&cap),
+        "--format",
+        "json",
+        "--evidence",
+        p(&dir),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut n = 0;
     for e in walk(&dir) {
@@ -77,11 +88,20 @@ fn every_format_and_the_bundle_keep_secrets_out() {
     }
     assert!(n >= 5, "bundle has {n} files");
     let har = std::fs::read_to_string(dir.join("captures/capi.har")).expect("HAR copy");
-    assert!(har.contains("[redacted authorization header: "), "note of the kind kept");
+    assert!(
+        har.contains("[redacted authorization header: "),
+        "note of the kind kept"
+    );
     assert!(har.contains("[redacted session cookie: "));
-    assert!(har.contains("fb.1.1.1"), "tracker ids are evidence and stay");
+    assert!(
+        har.contains("fb.1.1.1"),
+        "tracker ids are evidence and stay"
+    );
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
-    assert!(manifest.contains("\"kind\": \"authorization header\""), "{manifest}");
+    assert!(
+        manifest.contains("\"kind\": \"authorization header\""),
+        "{manifest}"
+    );
     // The private key went beside the bundle, not into it.
     assert!(t.path().join("bundle.signing-key.pem").exists());
     assert!(!dir.join("bundle.signing-key.pem").exists());
@@ -105,10 +125,26 @@ fn tampering_is_named_and_exits_3() {
     let dir = t.path().join("ev");
     let key = t.path().join("my.pem");
     // First a key of our own, then a bundle signed with it.
-    let o = leakscope(&["demo", "--format", "json", "-o", p(&t.path().join("r.json")), "--evidence", p(&t.path().join("first"))]);
+    let o = leakscope(&[
+        "demo",
+        "--format",
+        "json",
+        "-o",
+        p(&t.path().join("r.json")),
+        "--evidence",
+        p(&t.path().join("first")),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::rename(t.path().join("first.signing-key.pem"), &key).expect("key");
-    let o = leakscope(&["demo", "--evidence", p(&dir), "--signing-key", p(&key), "-o", p(&t.path().join("t.txt"))]);
+    let o = leakscope(&[
+        "demo",
+        "--evidence",
+        p(&dir),
+        "--signing-key",
+        p(&key),
+        "-o",
+        p(&t.path().join("t.txt")),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let pubkey = t.path().join("first").join("signing-key.pub");
 
@@ -129,18 +165,33 @@ fn tampering_is_named_and_exits_3() {
     let o = leakscope(&["verify", p(&dir)]);
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains("changed   captures/northwind-pharmacy.har"), "{out}");
+    assert!(
+        out.contains("changed   captures/northwind-pharmacy.har"),
+        "{out}"
+    );
     assert!(out.contains("added     captures/extra.txt"), "{out}");
     assert!(out.contains("missing   report.html"), "{out}");
-    assert!(out.contains("signature valid"), "the manifest itself was not touched: {out}");
+    assert!(
+        out.contains("signature valid"),
+        "the manifest itself was not touched: {out}"
+    );
 
     let o = leakscope(&["verify", p(&dir), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    assert_eq!(v["changed"], serde_json::json!(["captures/northwind-pharmacy.har"]));
+    assert_eq!(
+        v["changed"],
+        serde_json::json!(["captures/northwind-pharmacy.har"])
+    );
 
     // A different key: named as untrusted even for an intact manifest.
     let other = t.path().join("other");
-    let o = leakscope(&["demo", "--evidence", p(&other), "-o", p(&t.path().join("u.txt"))]);
+    let o = leakscope(&[
+        "demo",
+        "--evidence",
+        p(&other),
+        "-o",
+        p(&t.path().join("u.txt")),
+    ]);
     assert!(o.status.success());
     let o = leakscope(&["verify", p(&other), "--key", p(&pubkey)]);
     assert_eq!(o.status.code(), Some(3));
@@ -148,7 +199,9 @@ fn tampering_is_named_and_exits_3() {
 
     // An edited manifest breaks the signature.
     let m = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&m).expect("manifest").replacen("leakscope", "leakscopf", 1);
+    let text = std::fs::read_to_string(&m)
+        .expect("manifest")
+        .replacen("leakscope", "leakscopf", 1);
     std::fs::write(&m, text).expect("write");
     let o = leakscope(&["verify", p(&dir)]);
     assert_eq!(o.status.code(), Some(3));
@@ -168,15 +221,25 @@ fn gate_baseline_and_diff() {
 
     // Accept today's findings; the gate then passes on the same input.
     let base = t.path().join("baseline.json");
-    let o = leakscope(&["demo", "--write-baseline", p(&base), "-o", p(&t.path().join("x"))]);
+    let o = leakscope(&[
+        "demo",
+        "--write-baseline",
+        p(&base),
+        "-o",
+        p(&t.path().join("x")),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = leakscope(&["demo", "--fail-on", "low", "--baseline", p(&base)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("accepted in the baseline"));
 
     // Drop one accepted finding: exactly that one fails the gate.
-    let mut b: serde_json::Value = serde_json::from_slice(&std::fs::read(&base).expect("b")).expect("json");
-    let removed = b["findings"].as_array_mut().expect("list").remove(0)["id"].as_str().expect("id").to_owned();
+    let mut b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&base).expect("b")).expect("json");
+    let removed = b["findings"].as_array_mut().expect("list").remove(0)["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     std::fs::write(&base, b.to_string()).expect("write");
     let o = leakscope(&["demo", "--fail-on", "info", "--baseline", p(&base)]);
     assert_eq!(o.status.code(), Some(1));
@@ -184,9 +247,17 @@ fn gate_baseline_and_diff() {
 
     // diff: save two runs, drop a finding from the old one.
     let new = t.path().join("new.json");
-    assert!(leakscope(&["demo", "--format", "json", "-o", p(&new)]).status.success());
-    let mut old: serde_json::Value = serde_json::from_slice(&std::fs::read(&new).expect("r")).expect("json");
-    let gone = old["findings"].as_array_mut().expect("f").remove(0)["id"].as_str().expect("id").to_owned();
+    assert!(
+        leakscope(&["demo", "--format", "json", "-o", p(&new)])
+            .status
+            .success()
+    );
+    let mut old: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&new).expect("r")).expect("json");
+    let gone = old["findings"].as_array_mut().expect("f").remove(0)["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let oldp = t.path().join("old.json");
     std::fs::write(&oldp, old.to_string()).expect("write");
     let o = leakscope(&["diff", p(&oldp), p(&new), "--format", "json"]);
@@ -208,7 +279,11 @@ fn gate_baseline_and_diff() {
 fn report_renders_saved_results() {
     let t = tempfile::tempdir().expect("tmp");
     let json = t.path().join("results.json");
-    assert!(leakscope(&["demo", "--format", "json", "-o", p(&json)]).status.success());
+    assert!(
+        leakscope(&["demo", "--format", "json", "-o", p(&json)])
+            .status
+            .success()
+    );
     let html = t.path().join("report.html");
     let o = leakscope(&["report", p(&json), "-o", p(&html)]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -221,6 +296,7 @@ fn report_renders_saved_results() {
     // The same findings from the saved file as from a fresh analysis.
     let o = leakscope(&["report", p(&json), "--format", "json"]);
     let again: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("r")).expect("json");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("r")).expect("json");
     assert_eq!(again, saved);
 }

@@ -82,11 +82,13 @@ impl OsInfo {
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .ok()
             .map(|s| s.trim().to_owned());
-        let distribution = std::fs::read_to_string("/etc/os-release").ok().and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-                .map(|v| v.trim_matches('"').to_owned())
-        });
+        let distribution = std::fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                    .map(|v| v.trim_matches('"').to_owned())
+            });
         OsInfo {
             os: std::env::consts::OS.to_owned(),
             arch: std::env::consts::ARCH.to_owned(),
@@ -98,7 +100,11 @@ impl OsInfo {
 
 impl Provenance {
     /// Provenance for now, on this machine.
-    pub fn new(tool_version: &str, inputs: Vec<String>, scan: Option<&leakscope_core::scan::ScanInfo>) -> Provenance {
+    pub fn new(
+        tool_version: &str,
+        inputs: Vec<String>,
+        scan: Option<&leakscope_core::scan::ScanInfo>,
+    ) -> Provenance {
         Provenance {
             tool: "leakscope".into(),
             tool_version: tool_version.into(),
@@ -163,7 +169,9 @@ fn link(prev: &str, path: &str, sha: &str) -> String {
 fn safe_path(p: &str) -> bool {
     !p.is_empty()
         && !p.contains('\\')
-        && Path::new(p).components().all(|c| matches!(c, Component::Normal(_)))
+        && Path::new(p)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
         && ![MANIFEST, SIGNATURE, PUBLIC_KEY].contains(&p)
 }
 
@@ -174,7 +182,8 @@ pub fn generate_key() -> SigningKey {
 
 /// Reads a PKCS#8 PEM private key.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("signing key {}", path.display()), e))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("signing key {}", path.display()), e))?;
     SigningKey::from_pkcs8_pem(&text).map_err(|e| Error::Key {
         what: path.display().to_string(),
         message: format!("not an ed25519 PKCS#8 PEM private key ({e})"),
@@ -183,10 +192,12 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey, Error> {
 
 /// Writes the private key as PKCS#8 PEM, readable by the owner only.
 pub fn write_signing_key(path: &Path, key: &SigningKey) -> Result<(), Error> {
-    let pem = key.to_pkcs8_pem(Default::default()).map_err(|e| Error::Key {
-        what: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let pem = key
+        .to_pkcs8_pem(Default::default())
+        .map_err(|e| Error::Key {
+            what: path.display().to_string(),
+            message: e.to_string(),
+        })?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -195,19 +206,23 @@ pub fn write_signing_key(path: &Path, key: &SigningKey) -> Result<(), Error> {
         opts.mode(0o600);
     }
     use std::io::Write;
-    let mut f = opts
-        .open(path)
-        .map_err(|e| Error::io(format!("private key {} (never overwritten)", path.display()), e))?;
+    let mut f = opts.open(path).map_err(|e| {
+        Error::io(
+            format!("private key {} (never overwritten)", path.display()),
+            e,
+        )
+    })?;
     f.write_all(pem.as_bytes())
         .map_err(|e| Error::io(format!("private key {}", path.display()), e))
 }
 
 /// Public key as SPKI PEM.
 pub fn public_key_pem(key: &VerifyingKey) -> Result<String, Error> {
-    key.to_public_key_pem(Default::default()).map_err(|e| Error::Key {
-        what: "public key".into(),
-        message: e.to_string(),
-    })
+    key.to_public_key_pem(Default::default())
+        .map_err(|e| Error::Key {
+            what: "public key".into(),
+            message: e.to_string(),
+        })
 }
 
 /// Reads an SPKI PEM public key.
@@ -224,12 +239,20 @@ pub fn fingerprint(key: &VerifyingKey) -> String {
 }
 
 /// Writes the bundle into `dir` (created; must be empty if it exists).
-pub fn write(dir: &Path, files: &[BundleFile], provenance: &Provenance, key: &SigningKey) -> Result<Manifest, Error> {
+pub fn write(
+    dir: &Path,
+    files: &[BundleFile],
+    provenance: &Provenance,
+    key: &SigningKey,
+) -> Result<Manifest, Error> {
     let what = dir.display().to_string();
     if dir.exists() {
         let mut rd = std::fs::read_dir(dir).map_err(|e| Error::io(&what, e))?;
         if rd.next().is_some() {
-            return Err(Error::invalid(what, "evidence directory is not empty; give a new or empty one"));
+            return Err(Error::invalid(
+                what,
+                "evidence directory is not empty; give a new or empty one",
+            ));
         }
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(&what, e))?;
@@ -239,11 +262,15 @@ pub fn write(dir: &Path, files: &[BundleFile], provenance: &Provenance, key: &Si
     let mut seen = BTreeSet::new();
     for f in files {
         if !safe_path(&f.path) || !seen.insert(f.path.clone()) {
-            return Err(Error::invalid(&f.path, "not a usable bundle path (relative, unique, no `..`)"));
+            return Err(Error::invalid(
+                &f.path,
+                "not a usable bundle path (relative, unique, no `..`)",
+            ));
         }
         let full = dir.join(&f.path);
         if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(parent.display().to_string(), e))?;
         }
         std::fs::write(&full, &f.bytes).map_err(|e| Error::io(full.display().to_string(), e))?;
         let sha = sha256_hex(&f.bytes);
@@ -270,10 +297,14 @@ pub fn write(dir: &Path, files: &[BundleFile], provenance: &Provenance, key: &Si
     bytes.push(b'\n');
     let sig = key.sign(&bytes);
     let w = |name: &str, b: &[u8]| {
-        std::fs::write(dir.join(name), b).map_err(|e| Error::io(dir.join(name).display().to_string(), e))
+        std::fs::write(dir.join(name), b)
+            .map_err(|e| Error::io(dir.join(name).display().to_string(), e))
     };
     w(MANIFEST, &bytes)?;
-    w(SIGNATURE, format!("{}\n", hex::encode(sig.to_bytes())).as_bytes())?;
+    w(
+        SIGNATURE,
+        format!("{}\n", hex::encode(sig.to_bytes())).as_bytes(),
+    )?;
     w(PUBLIC_KEY, public_key_pem(&key.verifying_key())?.as_bytes())?;
     Ok(manifest)
 }
@@ -347,10 +378,14 @@ pub fn verify_with_key(dir: &Path, trusted: Option<&VerifyingKey>) -> VerifyRepo
     let sig = match read(SIGNATURE) {
         Ok(b) => {
             let text = String::from_utf8_lossy(&b);
-            match hex::decode(text.trim()).ok().and_then(|v| <[u8; 64]>::try_from(v).ok()) {
+            match hex::decode(text.trim())
+                .ok()
+                .and_then(|v| <[u8; 64]>::try_from(v).ok())
+            {
                 Some(s) => Some(Signature::from_bytes(&s)),
                 None => {
-                    r.problems.push(format!("{SIGNATURE}: not a hex ed25519 signature"));
+                    r.problems
+                        .push(format!("{SIGNATURE}: not a hex ed25519 signature"));
                     None
                 }
             }
@@ -364,22 +399,31 @@ pub fn verify_with_key(dir: &Path, trusted: Option<&VerifyingKey>) -> VerifyRepo
     if let (Some(k), Some(s)) = (&key, &sig) {
         r.signature_valid = k.verify(&manifest_bytes, s).is_ok();
         if !r.signature_valid {
-            r.problems.push(format!("{SIGNATURE}: does not match {MANIFEST} and {PUBLIC_KEY}"));
+            r.problems.push(format!(
+                "{SIGNATURE}: does not match {MANIFEST} and {PUBLIC_KEY}"
+            ));
             r.changed.push(MANIFEST.into());
         }
     }
     let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
         Ok(m) => m,
         Err(e) => {
-            r.problems.push(format!("{MANIFEST}: not a leakscope manifest ({e})"));
+            r.problems
+                .push(format!("{MANIFEST}: not a leakscope manifest ({e})"));
             return r;
         }
     };
     if manifest.format != FORMAT {
-        r.problems.push(format!("{MANIFEST}: format {:?}, expected {FORMAT:?}", manifest.format));
+        r.problems.push(format!(
+            "{MANIFEST}: format {:?}, expected {FORMAT:?}",
+            manifest.format
+        ));
     }
     // The chain, recomputed from the recorded hashes.
-    let mut chain_ok = genesis(&manifest.format, &manifest.provenance).ok().as_deref() == Some(&manifest.genesis);
+    let mut chain_ok = genesis(&manifest.format, &manifest.provenance)
+        .ok()
+        .as_deref()
+        == Some(&manifest.genesis);
     let mut prev = manifest.genesis.clone();
     for e in &manifest.files {
         let c = link(&prev, &e.path, &e.sha256);
@@ -389,13 +433,16 @@ pub fn verify_with_key(dir: &Path, trusted: Option<&VerifyingKey>) -> VerifyRepo
     chain_ok &= prev == manifest.head;
     r.chain_valid = chain_ok;
     if !chain_ok {
-        r.problems.push(format!("{MANIFEST}: hash chain broken (an entry was edited, dropped or reordered)"));
+        r.problems.push(format!(
+            "{MANIFEST}: hash chain broken (an entry was edited, dropped or reordered)"
+        ));
     }
     // Every listed file, then anything not listed.
     let mut listed = BTreeSet::new();
     for e in &manifest.files {
         if !safe_path(&e.path) {
-            r.problems.push(format!("{MANIFEST}: unsafe path {:?} not read", e.path));
+            r.problems
+                .push(format!("{MANIFEST}: unsafe path {:?} not read", e.path));
             continue;
         }
         listed.insert(e.path.clone());
@@ -435,7 +482,11 @@ fn list_files(dir: &Path, prefix: &str, out: &mut Vec<String>, problems: &mut Ve
     };
     for ent in rd.flatten() {
         let name = ent.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         match ent.file_type() {
             // Directories are walked; symlinks are never followed, only named.
             Ok(t) if t.is_dir() => list_files(&ent.path(), &rel, out, problems),
@@ -451,9 +502,18 @@ mod tests {
     fn sample(dir: &Path) -> SigningKey {
         let key = generate_key();
         let files = vec![
-            BundleFile { path: "results.json".into(), bytes: b"{}".to_vec() },
-            BundleFile { path: "captures/site.har".into(), bytes: b"{\"log\":{}}".to_vec() },
-            BundleFile { path: "screenshots/1.png".into(), bytes: vec![1, 2, 3] },
+            BundleFile {
+                path: "results.json".into(),
+                bytes: b"{}".to_vec(),
+            },
+            BundleFile {
+                path: "captures/site.har".into(),
+                bytes: b"{\"log\":{}}".to_vec(),
+            },
+            BundleFile {
+                path: "screenshots/1.png".into(),
+                bytes: vec![1, 2, 3],
+            },
         ];
         let prov = Provenance::new("0.0.0-test", vec!["site.har".into()], None);
         write(dir, &files, &prov, &key).unwrap();
@@ -479,11 +539,19 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let key = generate_key();
         let prov = Provenance::new("0", vec![], None);
-        let bad = [BundleFile { path: "../x".into(), bytes: vec![] }];
+        let bad = [BundleFile {
+            path: "../x".into(),
+            bytes: vec![],
+        }];
         assert!(write(&t.path().join("a"), &bad, &prov, &key).is_err());
         let dir = t.path().join("b");
         sample(&dir);
-        assert!(write(&dir, &[], &prov, &key).unwrap_err().to_string().contains("not empty"));
+        assert!(
+            write(&dir, &[], &prov, &key)
+                .unwrap_err()
+                .to_string()
+                .contains("not empty")
+        );
     }
 
     #[test]
@@ -493,12 +561,17 @@ mod tests {
         let key = sample(&dir);
         // An attacker with the key swaps a file and fixes its hash, but not the chain.
         std::fs::write(dir.join("results.json"), b"{\"forged\":1}").unwrap();
-        let mut m: Manifest = serde_json::from_slice(&std::fs::read(dir.join(MANIFEST)).unwrap()).unwrap();
+        let mut m: Manifest =
+            serde_json::from_slice(&std::fs::read(dir.join(MANIFEST)).unwrap()).unwrap();
         m.files[0].sha256 = sha256_hex(b"{\"forged\":1}");
         m.files[0].size = 12;
         let bytes = serde_json::to_vec_pretty(&m).unwrap();
         std::fs::write(dir.join(MANIFEST), &bytes).unwrap();
-        std::fs::write(dir.join(SIGNATURE), hex::encode(key.sign(&bytes).to_bytes())).unwrap();
+        std::fs::write(
+            dir.join(SIGNATURE),
+            hex::encode(key.sign(&bytes).to_bytes()),
+        )
+        .unwrap();
         let r = verify(&dir);
         assert!(r.signature_valid);
         assert!(!r.chain_valid, "{r:?}");

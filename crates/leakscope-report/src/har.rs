@@ -72,9 +72,13 @@ fn entry(e: &mut Value, i: Option<usize>, out: &mut Vec<Redaction>) {
         if let Some(Value::String(u)) = req.get_mut("url") {
             url_string(u, i, "request.url", out);
         }
-        name_values(req.get_mut("queryString"), i, "request.queryString", out, |n| {
-            is_secret_key(n).then_some("credential")
-        });
+        name_values(
+            req.get_mut("queryString"),
+            i,
+            "request.queryString",
+            out,
+            |n| is_secret_key(n).then_some("credential"),
+        );
         headers(req.get_mut("headers"), i, "request.headers", out);
         name_values(req.get_mut("cookies"), i, "request.cookies", out, |n| {
             session_cookie(n).then_some("session cookie")
@@ -83,9 +87,13 @@ fn entry(e: &mut Value, i: Option<usize>, out: &mut Vec<Redaction>) {
             if let Some(Value::String(text)) = pd.get_mut("text") {
                 body_text(text, i, "request.postData.text", out);
             }
-            name_values(pd.get_mut("params"), i, "request.postData.params", out, |n| {
-                is_secret_key(n).then_some("credential")
-            });
+            name_values(
+                pd.get_mut("params"),
+                i,
+                "request.postData.params",
+                out,
+                |n| is_secret_key(n).then_some("credential"),
+            );
         }
     }
     if let Some(resp) = e.get_mut("response") {
@@ -96,8 +104,7 @@ fn entry(e: &mut Value, i: Option<usize>, out: &mut Vec<Redaction>) {
         if let Some(Value::String(u)) = resp.get_mut("redirectURL") {
             url_string(u, i, "response.redirectURL", out);
         }
-        if let Some(Value::String(text)) = resp.get_mut("content").and_then(|c| c.get_mut("text"))
-        {
+        if let Some(Value::String(text)) = resp.get_mut("content").and_then(|c| c.get_mut("text")) {
             // Only JSON bodies are read: login responses hand out tokens there.
             if let Ok(mut v) = serde_json::from_str::<Value>(text)
                 && redact_json_secrets(&mut v) > 0
@@ -156,7 +163,10 @@ fn headers(arr: Option<&mut Value>, i: Option<usize>, loc: &str, out: &mut Vec<R
             *v = redact_cookie_header(v, &mut hits);
         } else if lower == "set-cookie" {
             // Chromium joins several Set-Cookie headers with newlines.
-            let joined: Vec<String> = v.split('\n').map(|c| redact_set_cookie(c, &mut hits)).collect();
+            let joined: Vec<String> = v
+                .split('\n')
+                .map(|c| redact_set_cookie(c, &mut hits))
+                .collect();
             *v = joined.join("\n");
         } else if lower == "referer" || lower == "location" {
             url_string(v, i, &format!("{loc}[{name}]"), out);
@@ -182,8 +192,7 @@ fn body_text(text: &mut String, i: Option<usize>, loc: &str, out: &mut Vec<Redac
             .split('&')
             .map(|kv| match kv.split_once('=') {
                 Some((k, v))
-                    if is_secret_key(&leakscope_core::params::percent_decode(k))
-                        && !is_note(v) =>
+                    if is_secret_key(&leakscope_core::params::percent_decode(k)) && !is_note(v) =>
                 {
                     changed = true;
                     format!("{k}={}", note("credential", v).replace(' ', "%20"))
@@ -226,8 +235,10 @@ pub fn redact_bytes(bytes: &[u8], what: &str) -> Result<(Vec<u8>, Vec<Redaction>
         if redact_json_secrets(&mut v) > 0 {
             push(&mut notes, None, "json".into(), "credential");
         }
-        let mut out = serde_json::to_vec_pretty(&v)
-            .map_err(|source| Error::Json { what: what.to_owned(), source })?;
+        let mut out = serde_json::to_vec_pretty(&v).map_err(|source| Error::Json {
+            what: what.to_owned(),
+            source,
+        })?;
         out.push(b'\n');
         return Ok((out, notes));
     }
@@ -267,10 +278,7 @@ fn generic(v: &mut Value, i: Option<usize>) -> Vec<Redaction> {
 fn walk(v: &mut Value, i: Option<usize>, out: &mut Vec<Redaction>) {
     match v {
         Value::Object(map) => {
-            let pair_name = map
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            let pair_name = map.get("name").and_then(Value::as_str).map(str::to_owned);
             if let Some(name) = pair_name
                 && let Some(Value::String(val)) = map.get_mut("value")
             {

@@ -190,7 +190,12 @@ fn view(r: &Results, assets: &Assets) -> View {
     let s = r.compute_summary();
     let by_severity = Severity::ALL
         .iter()
-        .map(|x| (x.as_str().to_owned(), s.findings.get(x.as_str()).copied().unwrap_or(0)))
+        .map(|x| {
+            (
+                x.as_str().to_owned(),
+                s.findings.get(x.as_str()).copied().unwrap_or(0),
+            )
+        })
         .collect();
     let steps: BTreeMap<&str, &StepInfo> = r
         .scan
@@ -253,11 +258,18 @@ fn matrix(findings: &[Finding]) -> Matrix {
     let mut cats: BTreeSet<leakscope_detect::HealthCategory> = BTreeSet::new();
     let mut vendors: BTreeSet<String> = BTreeSet::new();
     for f in findings {
-        let fc: BTreeSet<_> = f.health.iter().filter(|h| counts(h)).map(|h| h.category).collect();
+        let fc: BTreeSet<_> = f
+            .health
+            .iter()
+            .filter(|h| counts(h))
+            .map(|h| h.category)
+            .collect();
         vendors.insert(f.vendor.as_str().to_owned());
         for c in fc {
             cats.insert(c);
-            *tally.entry((f.vendor.as_str().to_owned(), c.as_str())).or_default() += 1;
+            *tally
+                .entry((f.vendor.as_str().to_owned(), c.as_str()))
+                .or_default() += 1;
         }
     }
     let max = tally.values().copied().max().unwrap_or(1).max(1);
@@ -273,7 +285,11 @@ fn matrix(findings: &[Finding]) -> Matrix {
                     .iter()
                     .map(|c| {
                         let n = tally.get(&(v.clone(), c.as_str())).copied().unwrap_or(0);
-                        let level = if n == 0 { 0 } else { (1 + 3 * n / max).min(4) as u8 };
+                        let level = if n == 0 {
+                            0
+                        } else {
+                            (1 + 3 * n / max).min(4) as u8
+                        };
                         (n, level)
                     })
                     .collect(),
@@ -298,7 +314,10 @@ fn pages(r: &Results) -> Vec<PageView> {
     order.sort_by(|a, b| a.source.cmp(&b.source));
     let mut out: Vec<PageView> = Vec::new();
     for e in order {
-        let url = e.page_url.clone().unwrap_or_else(|| "(page unknown)".into());
+        let url = e
+            .page_url
+            .clone()
+            .unwrap_or_else(|| "(page unknown)".into());
         let worst_finding = r
             .findings
             .iter()
@@ -415,7 +434,11 @@ fn finding_view(
         }
         for u in &e.user_data {
             let v = if u.hashed {
-                format!("{} (hashed{})", clip(&u.value, 24), u.algorithm.map(|a| format!(", {a:?}")).unwrap_or_default())
+                format!(
+                    "{} (hashed{})",
+                    clip(&u.value, 24),
+                    u.algorithm.map(|a| format!(", {a:?}")).unwrap_or_default()
+                )
             } else {
                 clip(&u.value, 120)
             };
@@ -431,11 +454,27 @@ fn finding_view(
             ui.push(("link to".to_owned(), clip(d, 300)));
         }
         for ff in &e.ui.form_fields {
-            let name = ff.name.as_deref().or(ff.id.as_deref()).or(ff.placeholder.as_deref()).unwrap_or("?");
-            ui.push(("form field".to_owned(), clip(&format!("{name} ({})", ff.input_type.as_deref().unwrap_or("?")), 200)));
+            let name = ff
+                .name
+                .as_deref()
+                .or(ff.id.as_deref())
+                .or(ff.placeholder.as_deref())
+                .unwrap_or("?");
+            ui.push((
+                "form field".to_owned(),
+                clip(
+                    &format!("{name} ({})", ff.input_type.as_deref().unwrap_or("?")),
+                    200,
+                ),
+            ));
         }
         const RAW_SHOWN: usize = 40;
-        raw = e.raw.iter().take(RAW_SHOWN).map(|(k, v)| (clip(k, 120), clip(v, 400))).collect();
+        raw = e
+            .raw
+            .iter()
+            .take(RAW_SHOWN)
+            .map(|(k, v)| (clip(k, 120), clip(v, 400)))
+            .collect();
         raw_more = e.raw.len().saturating_sub(RAW_SHOWN);
     }
     FindingView {
@@ -466,14 +505,33 @@ fn finding_view(
         identifiers: f
             .identifiers
             .iter()
-            .map(|i| (i.kind.clone(), clip(&i.field, 120), i.hashed, i.note.clone().or_else(|| (!i.counts).then(|| "not counted".to_owned()))))
+            .map(|i| {
+                (
+                    i.kind.clone(),
+                    clip(&i.field, 120),
+                    i.hashed,
+                    i.note
+                        .clone()
+                        .or_else(|| (!i.counts).then(|| "not counted".to_owned())),
+                )
+            })
             .collect(),
         canaries: f
             .canaries
             .iter()
-            .map(|c| (c.value_kind.clone(), clip(&c.field, 120), clip(&c.chain, 200)))
+            .map(|c| {
+                (
+                    c.value_kind.clone(),
+                    clip(&c.field, 120),
+                    clip(&c.chain, 200),
+                )
+            })
             .collect(),
-        frameworks: f.frameworks.iter().map(|x| (x.name.clone(), x.why.clone())).collect(),
+        frameworks: f
+            .frameworks
+            .iter()
+            .map(|x| (x.name.clone(), x.why.clone()))
+            .collect(),
         ui,
         decoded,
         raw,
@@ -562,7 +620,10 @@ mod tests {
                 ("-one-step".to_owned(), false)
             ]
         );
-        assert_eq!(highlight("nothing here", "hiv"), vec![("nothing here".to_owned(), false)]);
+        assert_eq!(
+            highlight("nothing here", "hiv"),
+            vec![("nothing here".to_owned(), false)]
+        );
         // Non-ASCII text never splits a character.
         let segs = highlight("résumé — hiv test", "hiv");
         assert_eq!(segs.iter().filter(|s| s.1).count(), 1);

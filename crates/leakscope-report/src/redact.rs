@@ -37,7 +37,15 @@ pub fn secret_header(name: &str) -> Option<&'static str> {
 /// credentials and stay: they are the identity evidence.
 pub fn session_cookie(name: &str) -> bool {
     let n = name.trim().to_ascii_lowercase();
-    const EXACT: &[&str] = &["xs", "sid", "ssid", "hsid", "apisid", "sapisid", "ci_session"];
+    const EXACT: &[&str] = &[
+        "xs",
+        "sid",
+        "ssid",
+        "hsid",
+        "apisid",
+        "sapisid",
+        "ci_session",
+    ];
     const PARTS: &[&str] = &[
         "sess", "auth", "token", "login", "jwt", "remember", "csrf", "xsrf", "secret", "passw",
     ];
@@ -233,7 +241,10 @@ mod tests {
     #[test]
     fn set_cookie_keeps_attributes() {
         let out = redact_set_cookie("PHPSESSID=zz9; Path=/; HttpOnly", &mut Vec::new());
-        assert_eq!(out, "PHPSESSID=[redacted session cookie: 3 chars]; Path=/; HttpOnly");
+        assert_eq!(
+            out,
+            "PHPSESSID=[redacted session cookie: 3 chars]; Path=/; HttpOnly"
+        );
     }
 
     #[test]
@@ -242,7 +253,10 @@ mod tests {
             "access_token":"EAAB-canary-token","nested":{"Authorization":"Bearer x"}});
         assert_eq!(redact_json_secrets(&mut v), 2);
         assert_eq!(v["access_token"], "[redacted credential: 17 chars]");
-        assert_eq!(v["nested"]["Authorization"], "[redacted authorization header: 8 chars]");
+        assert_eq!(
+            v["nested"]["Authorization"],
+            "[redacted authorization header: 8 chars]"
+        );
         assert_eq!(v["data"][0]["event_name"], "Purchase");
     }
 }

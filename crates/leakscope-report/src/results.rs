@@ -102,7 +102,9 @@ impl Results {
             Some(other) => {
                 return Err(Error::invalid(
                     what,
-                    format!("results schema {other:?} is not one this leakscope reads ({SCHEMA:?})"),
+                    format!(
+                        "results schema {other:?} is not one this leakscope reads ({SCHEMA:?})"
+                    ),
                 ));
             }
             None => {

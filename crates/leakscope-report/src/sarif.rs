@@ -16,7 +16,12 @@ use crate::Results;
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 fn base_rule(rule: &str) -> &str {
-    rule.split('+').next().unwrap_or(rule).split('-').next().unwrap_or(rule)
+    rule.split('+')
+        .next()
+        .unwrap_or(rule)
+        .split('-')
+        .next()
+        .unwrap_or(rule)
 }
 
 /// `+server_side-informational_page` → `["+server_side", "-informational_page"]`.
@@ -76,10 +81,16 @@ fn describe(rule: &str) -> String {
 pub fn to_value(r: &Results) -> Value {
     let mut rules: BTreeMap<String, Severity> = BTreeMap::new();
     for f in &r.findings {
-        let e = rules.entry(base_rule(&f.rule).to_owned()).or_insert(f.severity);
+        let e = rules
+            .entry(base_rule(&f.rule).to_owned())
+            .or_insert(f.severity);
         *e = (*e).max(f.severity);
     }
-    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = rules
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
     let rule_objs: Vec<Value> = rules
         .iter()
         .map(|(id, sev)| {
@@ -167,8 +178,14 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>) -> Value {
 mod tests {
     #[test]
     fn uris_are_encoded_not_dropped() {
-        assert_eq!(super::uri_ref("https://a.example/p q?x=<b>"), "https://a.example/p%20q?x=%3Cb%3E");
-        assert_eq!(super::uri_ref("https://a.example/é"), "https://a.example/%C3%A9");
+        assert_eq!(
+            super::uri_ref("https://a.example/p q?x=<b>"),
+            "https://a.example/p%20q?x=%3Cb%3E"
+        );
+        assert_eq!(
+            super::uri_ref("https://a.example/é"),
+            "https://a.example/%C3%A9"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@ use leakscope_report::{Results, csv_out, html, jsonl, sarif};
 use serde_json::Value;
 
 fn schema(name: &str) -> jsonschema::Validator {
-    let text = std::fs::read_to_string(common::root().join("schemas").join(name)).expect("schema file");
+    let text =
+        std::fs::read_to_string(common::root().join("schemas").join(name)).expect("schema file");
     let v: Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&v).expect("schema compiles")
 }
@@ -47,7 +48,8 @@ fn check(name: &str, r: &Results) {
     assert_valid(&results_schema, &doc, &format!("{name} results"));
     assert_valid(&sarif_schema, &sarif::to_value(r), &format!("{name} SARIF"));
     // What we write, we read back unchanged.
-    let back = Results::from_json(&serde_json::to_string(r).expect("json"), name).expect("reads back");
+    let back =
+        Results::from_json(&serde_json::to_string(r).expect("json"), name).expect("reads back");
     assert_eq!(&back, r, "{name}: results do not round-trip");
     for (ext, text) in render_all(r) {
         insta::assert_snapshot!(format!("{name}.{ext}"), text);
@@ -81,7 +83,12 @@ fn ids_are_stable_across_runs() {
             .as_array()
             .expect("results")
             .iter()
-            .map(|x| x["partialFingerprints"]["leakscopeFindingId/v1"].as_str().unwrap_or("").to_owned())
+            .map(|x| {
+                x["partialFingerprints"]["leakscopeFindingId/v1"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(fp(&a), ids(&a));
@@ -99,7 +106,12 @@ fn sarif_rules_are_referenced_correctly() {
         assert!(!res["ruleId"].as_str().unwrap_or("+").contains('+'));
     }
     // Levels follow severities.
-    let crit = run["results"].as_array().unwrap().iter().find(|x| x["properties"]["severity"] == "critical").expect("a critical");
+    let crit = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["properties"]["severity"] == "critical")
+        .expect("a critical");
     assert_eq!(crit["level"], "error");
 }
 

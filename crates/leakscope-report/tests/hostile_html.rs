@@ -58,22 +58,25 @@ fn hostile_capture() -> Vec<u8> {
         t = enc(&format!("HIV testing {p}")),
     );
     let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
-        "pages": [{"id": "p1", "title": format!("HIV testing {p}"), "startedDateTime": "2024-01-01T00:00:00Z", "pageTimings": {}}],
-        "entries": [{
-            "pageref": "p1", "startedDateTime": "2024-01-01T00:00:01Z", "time": 1,
-            "request": {"method": "GET", "url": url, "httpVersion": "HTTP/2",
-                "headers": [{"name": "Referer", "value": page}], "queryString": [], "cookies": [],
-                "headersSize": -1, "bodySize": 0},
-            "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/2", "headers": [], "cookies": [],
-                "content": {"size": 0, "mimeType": "image/gif"}, "redirectURL": "", "headersSize": -1, "bodySize": 0},
-            "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}
-        }]}});
+    "pages": [{"id": "p1", "title": format!("HIV testing {p}"), "startedDateTime": "2024-01-01T00:00:00Z", "pageTimings": {}}],
+    "entries": [{
+        "pageref": "p1", "startedDateTime": "2024-01-01T00:00:01Z", "time": 1,
+        "request": {"method": "GET", "url": url, "httpVersion": "HTTP/2",
+            "headers": [{"name": "Referer", "value": page}], "queryString": [], "cookies": [],
+            "headersSize": -1, "bodySize": 0},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/2", "headers": [], "cookies": [],
+            "content": {"size": 0, "mimeType": "image/gif"}, "redirectURL": "", "headersSize": -1, "bodySize": 0},
+        "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}
+    }]}});
     serde_json::to_vec(&har).expect("har")
 }
 
 fn hostile_results() -> leakscope_report::Results {
     let mut r = common::analyze_bytes(&hostile_capture(), &format!("captures/{}.har", PAYLOADS[0]));
-    assert!(!r.findings.is_empty(), "the hostile capture must produce a finding to render");
+    assert!(
+        !r.findings.is_empty(),
+        "the hostile capture must produce a finding to render"
+    );
     let p = PAYLOADS.join(" ");
     let step = format!("run/1-{}", PAYLOADS[1]);
     for f in &mut r.findings {
@@ -99,7 +102,11 @@ fn hostile_results() -> leakscope_report::Results {
             requests: 1,
         }],
         canaries: vec![],
-        browser: BrowserInfo { product: p.clone(), user_agent: p.clone(), flags: vec![p.clone()] },
+        browser: BrowserInfo {
+            product: p.clone(),
+            user_agent: p.clone(),
+            flags: vec![p.clone()],
+        },
         started: p.clone(),
         finished: "2024".into(),
     });
@@ -171,24 +178,49 @@ fn dump_dom(file: &Path, port: u16, profile: &Path) -> String {
 }
 
 fn check_dom(dom: &str, what: &str) {
-    assert!(dom.contains("<title>leakscope report"), "{what}: title changed or page missing:\n{}", &dom[..dom.len().min(600)]);
+    assert!(
+        dom.contains("<title>leakscope report"),
+        "{what}: title changed or page missing:\n{}",
+        &dom[..dom.len().min(600)]
+    );
     assert!(!dom.contains("PWNED</title>"), "{what}: a script ran");
     let lower = dom.to_ascii_lowercase();
     // Text nodes serialise `<` as `&lt;`, so every raw `<` opens real markup.
-    for tag in ["<script", "<iframe", "<link", "<img", "<svg onload", "<b>tpl</b>"] {
+    for tag in [
+        "<script",
+        "<iframe",
+        "<link",
+        "<img",
+        "<svg onload",
+        "<b>tpl</b>",
+    ] {
         assert!(!lower.contains(tag), "{what}: payload became markup: {tag}");
     }
-    for tag in lower.split('<').skip(1).map(|t| t.split('>').next().unwrap_or("")) {
+    for tag in lower
+        .split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap_or(""))
+    {
         assert!(
             !tag.contains("onerror") && !tag.contains("onload") && !tag.contains("javascript:"),
             "{what}: a payload became an attribute: <{tag}>"
         );
     }
     // Exactly one <style>: ours.
-    assert_eq!(lower.matches("<style").count(), 1, "{what}: an injected <style>");
+    assert_eq!(
+        lower.matches("<style").count(),
+        1,
+        "{what}: an injected <style>"
+    );
     // The payloads are there, as text.
-    assert!(dom.contains("&lt;script&gt;document.title='PWNED'&lt;/script&gt;"), "{what}: payload text not shown");
-    assert!(dom.contains("{{ 7*7 }}"), "{what}: template syntax in data was interpreted");
+    assert!(
+        dom.contains("&lt;script&gt;document.title='PWNED'&lt;/script&gt;"),
+        "{what}: payload text not shown"
+    );
+    assert!(
+        dom.contains("{{ 7*7 }}"),
+        "{what}: template syntax in data was interpreted"
+    );
 }
 
 #[test]
@@ -202,10 +234,16 @@ fn hostile_content_stays_text_and_the_report_makes_no_requests() {
     let with_csp = t.path().join("report.html");
     std::fs::write(&with_csp, &page).expect("write");
     // Escaping alone, without the CSP's second line of defence.
-    let csp_start = page.find("<meta http-equiv=\"Content-Security-Policy\"").expect("CSP present");
+    let csp_start = page
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("CSP present");
     let csp_end = csp_start + page[csp_start..].find('>').expect("meta ends") + 1;
     let no_csp = t.path().join("report-no-csp.html");
-    std::fs::write(&no_csp, format!("{}{}", &page[..csp_start], &page[csp_end..])).expect("write");
+    std::fs::write(
+        &no_csp,
+        format!("{}{}", &page[..csp_start], &page[csp_end..]),
+    )
+    .expect("write");
 
     let (port, seen) = sink();
     for (file, what) in [(&with_csp, "with CSP"), (&no_csp, "without CSP")] {
@@ -229,9 +267,17 @@ fn hostile_content_stays_text_and_the_report_makes_no_requests() {
                 .split(':')
                 .next()
                 .unwrap_or("");
-            !(host.ends_with(".google.com") || host.ends_with(".googleapis.com") || host.ends_with(".gvt1.com"))
+            !(host.ends_with(".google.com")
+                || host.ends_with(".googleapis.com")
+                || host.ends_with(".gvt1.com"))
         })
         .collect();
-    assert!(from_page.is_empty(), "the report made requests: {from_page:#?}");
-    assert!(!seen.iter().any(|r| r.contains("evil.test")), "a payload made a request: {seen:#?}");
+    assert!(
+        from_page.is_empty(),
+        "the report made requests: {from_page:#?}"
+    );
+    assert!(
+        !seen.iter().any(|r| r.contains("evil.test")),
+        "a payload made a request: {seen:#?}"
+    );
 }

@@ -18,8 +18,9 @@ pub fn analyze_bytes(bytes: &[u8], label: &str) -> Results {
     let engine = Engine::new();
     let detector = Detector::new(&[]).expect("detector");
     let mut pipeline = Pipeline::new(&engine, &detector);
-    let summary = leakscope_ingest::read_reader(bytes, label, &mut |ex| pipeline.feed(&ex), &mut |_| {})
-        .expect("capture reads");
+    let summary =
+        leakscope_ingest::read_reader(bytes, label, &mut |ex| pipeline.feed(&ex), &mut |_| {})
+            .expect("capture reads");
     let inputs = vec![InputSummary {
         file: label.to_owned(),
         format: summary.format.as_str().to_owned(),
@@ -41,7 +42,11 @@ pub fn fixture_cases() -> Vec<(String, PathBuf)> {
             !n.ends_with(".expected.json")
         })
         .map(|p| {
-            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+            let n = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_owned();
             (n, p)
         })
         .collect();
