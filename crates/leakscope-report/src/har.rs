@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use leakscope_core::decode::{is_secret_key, redact_url};
+use leakscope_core::decode::is_secret_key;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -61,7 +61,7 @@ fn push(out: &mut Vec<Redaction>, entry: Option<usize>, location: String, kind: 
 }
 
 fn url_string(u: &mut String, i: Option<usize>, loc: &str, out: &mut Vec<Redaction>) {
-    if let std::borrow::Cow::Owned(r) = redact_url(u) {
+    if let Some(r) = crate::redact::redact_url_once(u) {
         *u = r;
         push(out, i, loc.to_owned(), "credential in URL");
     }

@@ -105,11 +105,7 @@ pub fn redact_json_secrets(v: &mut Value) -> usize {
         Value::Object(map) => {
             let mut n = 0;
             for (k, val) in map.iter_mut() {
-                let kind = if is_secret_key(k) {
-                    Some("credential")
-                } else {
-                    secret_header(k)
-                };
+                let kind = secret_header(k).or(is_secret_key(k).then_some("credential"));
                 match (kind, &*val) {
                     (Some(kind), Value::String(s)) if !is_note(s) => {
                         *val = Value::String(note(kind, s));
@@ -151,8 +147,26 @@ fn redact_raw_headers(raw: &mut [(String, String)]) {
     }
 }
 
+/// `redact_url`, but a URL whose credentials are all notes already is left
+/// alone (redacting a note again would lose the original length).
+pub fn redact_url_once(u: &str) -> Option<String> {
+    let std::borrow::Cow::Owned(r) = redact_url(u) else {
+        return None;
+    };
+    let query = u.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split('#').next().unwrap_or("");
+    let fresh = query.split('&').any(|kv| match kv.split_once('=') {
+        Some((k, v)) => {
+            is_secret_key(&leakscope_core::params::percent_decode(k))
+                && !is_note(&leakscope_core::params::percent_decode(v))
+        }
+        None => false,
+    });
+    fresh.then_some(r)
+}
+
 fn url(u: &mut String) {
-    if let std::borrow::Cow::Owned(r) = redact_url(u) {
+    if let Some(r) = redact_url_once(u) {
         *u = r;
     }
 }
@@ -217,7 +231,7 @@ mod tests {
         assert_eq!(
             out,
             "_fbp=fb.1.2.3; sessionid=[redacted session cookie: 6 chars]; c_user=1000; \
-             xs=[redacted session cookie: 12 chars]; _ga=GA1.1.2.3"
+             xs=[redacted session cookie: 11 chars]; _ga=GA1.1.2.3"
         );
         assert_eq!(hits.len(), 2);
         // Idempotent: a second pass changes nothing.

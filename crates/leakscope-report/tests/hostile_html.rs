@@ -185,16 +185,26 @@ fn check_dom(dom: &str, what: &str) {
     );
     assert!(!dom.contains("PWNED</title>"), "{what}: a script ran");
     let lower = dom.to_ascii_lowercase();
+    // Text nodes serialise `<` as `&lt;`, so every raw `<` opens real markup.
     for tag in [
         "<script",
         "<iframe",
         "<link",
-        "onerror=",
-        "onload=",
-        "<img src=\"x\"",
+        "<img",
+        "<svg onload",
         "<b>tpl</b>",
     ] {
         assert!(!lower.contains(tag), "{what}: payload became markup: {tag}");
+    }
+    for tag in lower
+        .split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap_or(""))
+    {
+        assert!(
+            !tag.contains("onerror") && !tag.contains("onload") && !tag.contains("javascript:"),
+            "{what}: a payload became an attribute: <{tag}>"
+        );
     }
     // Exactly one <style>: ours.
     assert_eq!(
@@ -243,6 +253,31 @@ fn hostile_content_stays_text_and_the_report_makes_no_requests() {
     }
     // Give a late request a moment to land before judging.
     std::thread::sleep(Duration::from_millis(300));
+    // Chromium's own component-updater pings (clients2.google.com time,
+    // update.googleapis.com) still fire despite the flags; they come from
+    // the browser, not the page. Anything else came from the report.
     let seen = seen.lock().expect("lock").clone();
-    assert!(seen.is_empty(), "the report made requests: {seen:#?}");
+    let from_page: Vec<&String> = seen
+        .iter()
+        .filter(|req| {
+            let host = req
+                .lines()
+                .find_map(|l| l.strip_prefix("Host: "))
+                .unwrap_or("")
+                .split(':')
+                .next()
+                .unwrap_or("");
+            !(host.ends_with(".google.com")
+                || host.ends_with(".googleapis.com")
+                || host.ends_with(".gvt1.com"))
+        })
+        .collect();
+    assert!(
+        from_page.is_empty(),
+        "the report made requests: {from_page:#?}"
+    );
+    assert!(
+        !seen.iter().any(|r| r.contains("evil.test")),
+        "a payload made a request: {seen:#?}"
+    );
 }
