@@ -112,7 +112,7 @@ pub enum AuditCmd {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ShowFormat {
+pub(crate) enum ShowFormat {
     Table,
     Json,
 }

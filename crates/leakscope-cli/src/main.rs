@@ -286,7 +286,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let server = rt
                 .block_on(leakscope_sites::start_demo())
                 .context("cannot start the demo site on loopback")?;
-            let url = server.url(leakscope_sites::PHARMACY_HOST, "/");
+            // No port in the URL: the resolver rule sends every host and port to
+            // the loopback server, and a port-free origin keeps finding ids
+            // the same from one demo run to the next.
+            let url = format!("http://{}/", leakscope_sites::PHARMACY_HOST);
             eprintln!("leakscope: demo site Northwind Pharmacy on {url} (loopback only)");
             // An evidence bundle needs the screenshots and HARs written somewhere.
             let scratch = match (&scan.out, &out.evidence) {

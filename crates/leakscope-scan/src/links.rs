@@ -97,7 +97,7 @@ pub fn rank(m: &HealthMatcher, start: &str, links: Vec<Link>, seen: &[String]) -
         }
         out.push((score(m, &l), l));
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|a| std::cmp::Reverse(a.0));
     out.into_iter().map(|(_, l)| l).collect()
 }
 

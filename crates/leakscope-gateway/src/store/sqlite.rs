@@ -261,7 +261,7 @@ impl SqliteStore {
         self.read(move |c| read_audit(c, &f, limit)).await
     }
     pub(crate) async fn audit_verify(&self) -> Result<VerifyReport, StoreError> {
-        self.read(|c| verify_audit(c)).await
+        self.read(verify_audit).await
     }
 }
 
