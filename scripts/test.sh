@@ -7,12 +7,14 @@ if [ ! -d ../shared/corpus ]; then
   echo "error: ../shared/corpus is missing; the corpus tests read real captures from it." >&2
   exit 2
 fi
-# Chromium for the scanner tests, Meta's SDKs for the CAPI tests (skips what is there).
+# Chromium for the scanner tests, Meta's Python and Node SDKs for the CAPI and
+# gateway tests (skips what is there).
 scripts/setup.sh
 
-# The gateway tests drive Meta's official Node Business SDK too (pinned in tests/sdk/node/package.json).
-if command -v npm >/dev/null 2>&1 && [ ! -d tests/sdk/node/node_modules/facebook-nodejs-business-sdk ]; then
-  (cd tests/sdk/node && npm ci --no-audit --no-fund --loglevel=error)
+# A throwaway PostgreSQL on loopback for the gateway's shared-queue test (root
+# only: it runs Debian's server as the postgres user). Without it that test skips.
+if [ "$(id -u)" -eq 0 ] && [ -z "${LEAKSCOPE_TEST_PG:-}" ]; then
+  eval "$(scripts/start-test-postgres.sh)"
 fi
 
 cargo fmt --all -- --check
