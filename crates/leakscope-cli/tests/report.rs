@@ -127,6 +127,7 @@ fn tampering_is_named_and_exits_3() {
     // First a key of our own, then a bundle signed with it.
     let o = leakscope(&[
         "demo",
+        "--offline",
         "--format",
         "json",
         "-o",
@@ -138,6 +139,7 @@ fn tampering_is_named_and_exits_3() {
     std::fs::rename(t.path().join("first.signing-key.pem"), &key).expect("key");
     let o = leakscope(&[
         "demo",
+        "--offline",
         "--evidence",
         p(&dir),
         "--signing-key",
@@ -187,6 +189,7 @@ fn tampering_is_named_and_exits_3() {
     let other = t.path().join("other");
     let o = leakscope(&[
         "demo",
+        "--offline",
         "--evidence",
         p(&other),
         "-o",
@@ -211,25 +214,40 @@ fn tampering_is_named_and_exits_3() {
 #[test]
 fn gate_baseline_and_diff() {
     let t = tempfile::tempdir().expect("tmp");
-    let o = leakscope(&["demo", "--fail-on", "high"]);
+    let o = leakscope(&["demo", "--offline", "--fail-on", "high"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("gate failed"), "{}", stderr(&o));
-    let o = leakscope(&["demo", "--fail-on", "CRITICAL", "--format", "json"]);
+    let o = leakscope(&[
+        "demo",
+        "--offline",
+        "--fail-on",
+        "CRITICAL",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    let o = leakscope(&["demo", "--fail-on", "severe"]);
+    let o = leakscope(&["demo", "--offline", "--fail-on", "severe"]);
     assert_eq!(o.status.code(), Some(2), "bad severity is a usage error");
 
     // Accept today's findings; the gate then passes on the same input.
     let base = t.path().join("baseline.json");
     let o = leakscope(&[
         "demo",
+        "--offline",
         "--write-baseline",
         p(&base),
         "-o",
         p(&t.path().join("x")),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = leakscope(&["demo", "--fail-on", "low", "--baseline", p(&base)]);
+    let o = leakscope(&[
+        "demo",
+        "--offline",
+        "--fail-on",
+        "low",
+        "--baseline",
+        p(&base),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("accepted in the baseline"));
 
@@ -241,14 +259,21 @@ fn gate_baseline_and_diff() {
         .expect("id")
         .to_owned();
     std::fs::write(&base, b.to_string()).expect("write");
-    let o = leakscope(&["demo", "--fail-on", "info", "--baseline", p(&base)]);
+    let o = leakscope(&[
+        "demo",
+        "--offline",
+        "--fail-on",
+        "info",
+        "--baseline",
+        p(&base),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains(&removed), "{}", stderr(&o));
 
     // diff: save two runs, drop a finding from the old one.
     let new = t.path().join("new.json");
     assert!(
-        leakscope(&["demo", "--format", "json", "-o", p(&new)])
+        leakscope(&["demo", "--offline", "--format", "json", "-o", p(&new)])
             .status
             .success()
     );
@@ -280,7 +305,7 @@ fn report_renders_saved_results() {
     let t = tempfile::tempdir().expect("tmp");
     let json = t.path().join("results.json");
     assert!(
-        leakscope(&["demo", "--format", "json", "-o", p(&json)])
+        leakscope(&["demo", "--offline", "--format", "json", "-o", p(&json)])
             .status
             .success()
     );
