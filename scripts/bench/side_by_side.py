@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Blacklight vs leakscope on the same loopback pages (benchmark, not CI).
+
+Runs The Markup's blacklight-collector and `leakscope scan` one page at a time,
+each launching Debian's Chromium with the same flags, device (desktop) and
+page count (one page, no crawl), against the Northwind Pharmacy demo served on
+loopback. Reports wall time per page, peak memory of the whole process tree
+(sampled every 20 ms), requests captured and Meta Pixel events found. Then it
+runs leakscope-browser's `overhead` example on the same pages: capture on vs a
+bare navigation in the same browser.
+
+Called by scripts/bench-blacklight.sh, which builds and installs everything.
+"""
+import json, os, re, subprocess, sys, tempfile, time, statistics, glob, argparse
+
+def tree_rss_kib(pid):
+    """Sum of RSS over pid and all its descendants (from /proc)."""
+    children = {}
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/stat') as f:
+                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            with open(f'/proc/{p}/status') as f:
+                for line in f:
+                    if line.startswith('VmRSS:'):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+def measure(cmd, env=None):
+    """Runs cmd; returns (seconds, peak tree RSS MiB, stdout)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    peak = 0
+    out_chunks = []
+    while p.poll() is None:
+        peak = max(peak, tree_rss_kib(p.pid))
+        time.sleep(0.02)
+    out = p.stdout.read()
+    return time.monotonic() - t0, peak / 1024, out, p.returncode
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--leakscope', required=True)
+    ap.add_argument('--blacklight-dir', required=True)
+    ap.add_argument('--chrome', required=True)
+    ap.add_argument('--port', required=True)
+    ap.add_argument('--runs', type=int, default=3)
+    ap.add_argument('--overhead', help='overhead example binary')
+    ap.add_argument('pages', nargs='+')
+    a = ap.parse_args()
+    host_rule = f'--host-resolver-rules=MAP * 127.0.0.1:{a.port}'
+    journey = tempfile.NamedTemporaryFile('w', suffix='.toml', delete=False)
+    # One page, loaded and left to settle: what Blacklight does with numPages=1
+    # minus its scripted form filling (leakscope's own actions are off here).
+    journey.write('[[step]]\nwait = 1\n')
+    journey.close()
+    rows = []
+    for page in a.pages:
+        url = f'http://northwind-pharmacy.test{page}'
+        bl_t, bl_m, ls_t, ls_m = [], [], [], []
+        bl_last = ls_last = None
+        for _ in range(a.runs):
+            with tempfile.TemporaryDirectory() as out:
+                t, m, o, rc = measure(['node', os.path.join(a.blacklight_dir, 'blacklight.js'), url, out, a.chrome, a.port],
+                                      env=dict(os.environ, NODE_PATH=os.path.join(a.blacklight_dir, 'node_modules')))
+                if rc == 0:
+                    bl_t.append(t); bl_m.append(m)
+                    bl_last = json.loads(o.strip().splitlines()[-1])
+            with tempfile.TemporaryDirectory() as out:
+                t, m, o, rc = measure([a.leakscope, 'scan', url, '--consent', 'none', '--max-pages', '0',
+                                       '--journey', journey.name, '--chrome', a.chrome,
+                                       f'--chrome-arg={host_rule}', '--chrome-arg=--ignore-certificate-errors',
+                                       '--out', out, '--format', 'json'])
+                if rc == 0:
+                    ls_t.append(t); ls_m.append(m)
+                    doc = json.loads(o)
+                    hars = glob.glob(os.path.join(out, '**', '*.har'), recursive=True)
+                    reqs = sum(len(json.load(open(h))['log']['entries']) for h in hars)
+                    meta = [e for e in doc.get('events', []) if e.get('vendor') == 'meta_pixel']
+                    ls_last = {'requests': reqs, 'meta': meta}
+        bl_events = sorted(e['ev'] for e in (bl_last or {}).get('meta_events', []))
+        ls_events = sorted(e['event'] for e in (ls_last or {}).get('meta', []))
+        missing = [e for e in set(bl_events) if e not in ls_events]
+        rows.append({
+            'page': page,
+            'blacklight_s': statistics.median(bl_t) if bl_t else None,
+            'leakscope_s': statistics.median(ls_t) if ls_t else None,
+            'blacklight_mib': max(bl_m) if bl_m else None,
+            'leakscope_mib': max(ls_m) if ls_m else None,
+            'blacklight_requests': (bl_last or {}).get('requests'),
+            'leakscope_requests': (ls_last or {}).get('requests'),
+            'blacklight_meta': bl_events,
+            'leakscope_meta': ls_events,
+            'missed_by_leakscope': missing,
+            'post_body_meta': sum(1 for e in (ls_last or {}).get('meta', []) if e.get('method') == 'POST'),
+        })
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    print('| page | Blacklight s | leakscope s | speed-up | Blacklight MiB | leakscope MiB | requests BL / LS | Meta events BL / LS (POST) | missed |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        sp = (r['blacklight_s'] / r['leakscope_s']) if r['blacklight_s'] and r['leakscope_s'] else None
+        f = lambda v, d=2: '–' if v is None else (f'{v:.{d}f}' if isinstance(v, float) else str(v))
+        print(f"| `{r['page']}` | {f(r['blacklight_s'])} | {f(r['leakscope_s'])} | {f(sp,1)}× | {f(r['blacklight_mib'],0)} | "
+              f"{f(r['leakscope_mib'],0)} | {f(r['blacklight_requests'])} / {f(r['leakscope_requests'])} | "
+              f"{len(r['blacklight_meta'])} / {len(r['leakscope_meta'])} ({r['post_body_meta']}) | {', '.join(r['missed_by_leakscope']) or 'none'} |")
+    if a.overhead:
+        print()
+        print('Capture overhead over a bare navigation (same browser, fresh tab each, medians):')
+        for page in a.pages:
+            o = subprocess.run([a.overhead, str(max(a.runs, 5)), f'http://northwind-pharmacy.test{page}'],
+                               capture_output=True, text=True, timeout=600)
+            last = [l for l in o.stdout.splitlines() if l.strip()]
+            print(f'- `{page}`: ' + (last[-1] if last else f'failed: {o.stderr[-300:]}'))
+
+if __name__ == '__main__':
+    main()
