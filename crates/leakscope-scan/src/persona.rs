@@ -28,12 +28,8 @@ pub struct Persona {
 }
 
 const FIRST: &[&str] = &["Jane", "Maria", "Alex", "Priya", "Noor", "Elena"];
-const SEARCHES: &[&str] = &[
-    "metformin refill",
-    "insulin glargine",
-    "sertraline 50 mg",
-    "pregnancy test",
-];
+/// What the persona searches for: a drug refill, as in the Kroger complaints.
+const SEARCH: &str = "metformin refill";
 
 impl Persona {
     /// A fresh persona with random suffixes.
@@ -59,7 +55,10 @@ impl Persona {
         let year = rng.gen_range(1955..2000);
         let month = rng.gen_range(1..13);
         let day = rng.gen_range(1..29);
-        let search = format!("{} {tag}", SEARCHES[rng.gen_range(0..SEARCHES.len())]);
+        // The same health term every scan: finding ids hash the matched terms,
+        // so a fixed term keeps ids (and CI baselines) stable across runs; the
+        // tag alone makes the value a unique canary.
+        let search = format!("{SEARCH} {tag}");
         Persona {
             email: format!("{}.canary.{tag}@example.com", first.to_ascii_lowercase()),
             phone: format!("{area}-555-0{line}"),
