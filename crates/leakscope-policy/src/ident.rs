@@ -24,23 +24,9 @@ pub const HASHED_KEYS: &[&str] = &[
     "doby",
 ];
 
-/// Keys Meta requires in plaintext (hashing them would break matching).
-pub const PLAIN_KEYS: &[&str] = &[
-    "client_ip_address",
-    "client_user_agent",
-    "fbc",
-    "fbp",
-    "subscription_id",
-    "fb_login_id",
-    "lead_id",
-    "anon_id",
-    "madid",
-    "page_id",
-    "page_scoped_user_id",
-    "ctwa_clid",
-    "ig_account_id",
-    "ig_sid",
-];
+/// Keys Meta requires in plaintext (hashing them would break matching):
+/// one list with the CAPI decoder.
+pub use leakscope_core::decode::meta::CAPI_PLAIN_KEYS as PLAIN_KEYS;
 
 /// Is `v` already a hash Meta accepts: 64 hex digits (any case), optionally
 /// followed by a param-builder appendix (`.AQYCAQMA`, `.AQ`). MD5 (32 hex)

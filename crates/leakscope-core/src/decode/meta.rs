@@ -99,8 +99,9 @@ fn form_field(v: &Value) -> FormField {
 /// Conversions API fields that are secrets: kept out of every output.
 pub const CAPI_SECRET_KEYS: &[&str] = &["access_token", "appsecret_proof", "accessKey"];
 
-/// User-data keys that are sent unhashed by design.
-const CAPI_PLAIN_KEYS: &[&str] = &[
+/// User-data keys that are sent unhashed by design (the gateway's policy
+/// reads the same list).
+pub const CAPI_PLAIN_KEYS: &[&str] = &[
     "client_ip_address",
     "client_user_agent",
     "fbc",
