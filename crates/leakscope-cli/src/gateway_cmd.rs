@@ -169,7 +169,7 @@ pub fn gateway(a: GatewayArgs) -> anyhow::Result<()> {
             if let Some(path) = r.dry_run {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("cannot read {}", path.display()))?;
-                let out = ops::dry_run(&cfg, &r.pixel, &text)?;
+                let out = runtime()?.block_on(ops::dry_run(&cfg, &r.pixel, &text))?;
                 println!("{}", serde_json::to_string_pretty(&out)?);
                 return Ok(());
             }

@@ -129,6 +129,9 @@ pub struct StoreConfig {
     /// writes reach the OS before the ack) or `full` (fsync before every ack:
     /// durable against power loss too).
     pub synchronous: Synchronous,
+    /// How long a dedup key (`event_id` + `event_name`) is kept. Meta
+    /// deduplicates within 48 hours, so older keys only grow the table.
+    pub dedup_window_hours: u64,
 }
 
 impl Default for StoreConfig {
@@ -137,6 +140,7 @@ impl Default for StoreConfig {
             sqlite: PathBuf::from("leakscope-gateway.db"),
             postgres: None,
             synchronous: Synchronous::Full,
+            dedup_window_hours: 48,
         }
     }
 }

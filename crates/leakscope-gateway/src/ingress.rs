@@ -1,6 +1,7 @@
 //! Parsing a Conversions API request exactly as Meta accepts it: a JSON body,
-//! or a form body whose `data` field is a JSON array; `access_token` and the
-//! other request parameters in the query string or the body.
+//! or a form body (urlencoded, or multipart as in Meta's own `curl -F`
+//! examples) whose `data` field is a JSON array; `access_token` and the other
+//! request parameters in the query string or the body.
 
 use serde_json::Value;
 
@@ -21,10 +22,11 @@ pub struct EventsRequest {
 }
 
 /// Which body encoding a request used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Encoding {
     Json,
     Form,
+    Multipart(String),
 }
 
 fn encoding(content_type: Option<&str>, body: &[u8]) -> Result<Encoding, GraphError> {
@@ -40,10 +42,12 @@ fn encoding(content_type: Option<&str>, body: &[u8]) -> Result<Encoding, GraphEr
     match ct.as_str() {
         "application/json" | "text/json" => Ok(Encoding::Json),
         "application/x-www-form-urlencoded" => Ok(Encoding::Form),
-        "multipart/form-data" => Err(GraphError::invalid(
-            "multipart/form-data bodies are not supported by this gateway: send the same fields \
-             form-urlencoded (data=<JSON array>&access_token=...) or as a JSON body",
-        )),
+        "multipart/form-data" => content_type
+            .and_then(|c| multer::parse_boundary(c).ok())
+            .map(Encoding::Multipart)
+            .ok_or_else(|| {
+                GraphError::invalid("multipart/form-data without a boundary parameter in Content-Type")
+            }),
         // No or a generic type: look at the first byte.
         "" | "text/plain" | "application/octet-stream" => {
             match body.iter().find(|b| !b.is_ascii_whitespace()) {
@@ -91,6 +95,41 @@ impl Params {
         }
         Ok(())
     }
+}
+
+/// The text fields of a multipart body, in order. A part sent as a file
+/// (`curl -F data=@events.json`) counts as its field's text.
+fn multipart_fields(body: &[u8], boundary: String) -> Result<Vec<(String, String)>, GraphError> {
+    let chunk = bytes::Bytes::copy_from_slice(body);
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(chunk) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    // The whole body is already in memory, so every future below is ready at
+    // once: block_on never waits.
+    futures::executor::block_on(async move {
+        let mut out = Vec::new();
+        let mut i = 0usize;
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(GraphError::invalid(format!(
+                        "the multipart body is malformed at part {i}: {e}"
+                    )));
+                }
+            };
+            let name = field.name().unwrap_or("").to_owned();
+            let bytes = field.bytes().await.map_err(|e| {
+                GraphError::invalid(format!("multipart part {i} ({name:?}) is unreadable: {e}"))
+            })?;
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                GraphError::invalid(format!("multipart part {i} ({name:?}) is not UTF-8 text"))
+            })?;
+            out.push((name, text));
+            i += 1;
+        }
+        Ok(out)
+    })
 }
 
 /// JSON type name for error messages.
@@ -155,6 +194,16 @@ pub fn parse_events_request(
                     p.set(&k, v, "form body")?;
                 }
             }
+            Encoding::Multipart(boundary) => {
+                for (k, v) in multipart_fields(body, boundary)? {
+                    let v = if k == "data" {
+                        parse_data_text(&v, "multipart field data")?
+                    } else {
+                        Value::String(v)
+                    };
+                    p.set(&k, v, "multipart body")?;
+                }
+            }
         }
     }
     let data = p
@@ -210,6 +259,54 @@ pub fn parse_events_request(
         test_event_code: p.test_event_code.filter(|t| !t.is_empty()),
         events,
     })
+}
+
+/// The fuzz and property-test body for everything a client controls: the
+/// first byte picks a Content-Type (multipart included), the next chunk is
+/// the query string, the rest the body; every parsed event then goes through
+/// both the default policy and a permissive one. Must never panic.
+#[doc(hidden)]
+pub fn fuzz_request(data: &[u8]) {
+    use std::sync::OnceLock;
+    static POLICIES: OnceLock<[leakscope_policy::Policy; 2]> = OnceLock::new();
+    const TYPES: &[&str] = &[
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=X",
+        "multipart/form-data",
+        "text/plain",
+        "",
+    ];
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let ct = TYPES[usize::from(pick) % TYPES.len()];
+    let split = rest.iter().position(|&b| b == 0).unwrap_or(0);
+    let query = std::str::from_utf8(&rest[..split]).ok();
+    let body = rest.get(split + 1..).unwrap_or(&[]);
+    let Ok(req) = parse_events_request((!ct.is_empty()).then_some(ct), query, body) else {
+        return;
+    };
+    let policies = POLICIES.get_or_init(|| {
+        // Lets every text field through to the detector, and consent-less
+        // events past step 1, so the fuzzer reaches every later step.
+        let permissive = r#"
+[default]
+custom_data_allow = ["value", "currency", "content_name", "content_category", "contents",
+                     "content_ids", "search_string", "num_items"]
+contents_allow = ["id", "quantity", "item_price", "title"]
+url_mode = "keep-if-clean"
+[default.consent]
+required = false
+"#;
+        let compile = |t: &str| leakscope_policy::Policy::from_toml(t).expect("fixed policy");
+        [compile(""), compile(permissive)]
+    });
+    for ev in &req.events {
+        for p in policies {
+            let _ = p.evaluate_at("1234567891234567", ev, None, 1_730_000_000);
+        }
+    }
 }
 
 fn parse_data_text(s: &str, what: &str) -> Result<Value, GraphError> {
@@ -281,5 +378,49 @@ mod tests {
         assert!(err(Some("text/xml"), "<x/>").contains("unsupported Content-Type"));
         let many = format!(r#"{{"data":[{}]}}"#, vec![EV; 1001].join(","));
         assert!(err(Some("application/json"), &many).contains("at most 1000"));
+        assert!(err(Some("multipart/form-data"), "--X\r\n").contains("without a boundary"));
+        assert!(
+            err(
+                Some("multipart/form-data; boundary=X"),
+                "--X\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n[1"
+            )
+            .contains("multipart")
+        );
+    }
+
+    /// Meta's documented `curl -F 'data=[...]' -F 'access_token=...'`, with
+    /// `data` also sent as a file part (`-F data=@events.json`).
+    #[test]
+    fn multipart_body_as_curl_sends_it() {
+        for data_part in [
+            "Content-Disposition: form-data; name=\"data\"".to_owned(),
+            "Content-Disposition: form-data; name=\"data\"; filename=\"events.json\"\r\nContent-Type: application/json".to_owned(),
+        ] {
+            let body = format!(
+                "--b0undary\r\n{data_part}\r\n\r\n[{EV}]\r\n--b0undary\r\n\
+                 Content-Disposition: form-data; name=\"access_token\"\r\n\r\nk3\r\n--b0undary--\r\n"
+            );
+            let r = parse_events_request(
+                Some("multipart/form-data; boundary=b0undary"),
+                None,
+                body.as_bytes(),
+            )
+            .unwrap();
+            assert_eq!(r.access_token.as_deref(), Some("k3"));
+            assert_eq!(r.events.len(), 1);
+            assert_eq!(r.events[0]["event_name"], "Purchase");
+        }
+    }
+
+    #[test]
+    fn fuzz_body_survives_odd_inputs() {
+        for d in [
+            &b""[..],
+            b"\x02\x00--X\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n[{}]\r\n--X--",
+            b"\x00access_token=a\x00{\"data\":[{\"event_name\":\"Purchase\",\"custom_data\":{\"content_name\":\"plan b\"}}]}",
+            b"\x01\x00data=%5B%7B%7D%5D",
+        ] {
+            fuzz_request(d);
+        }
     }
 }

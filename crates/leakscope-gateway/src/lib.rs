@@ -24,6 +24,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+/// Dedup pruning runs at start and then every this many 2-second upkeep
+/// ticks (10 minutes): the window is hours, so finer pruning buys nothing.
+const PRUNE_EVERY_TICKS: u64 = 300;
+
 pub use config::GatewayConfig;
 pub use server::{AppState, app};
 pub use store::Store;
@@ -107,11 +111,26 @@ pub async fn serve(
     )?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = tokio::spawn(deliverer.run(stop_rx.clone()));
-    // Several instances may share a PostgreSQL queue: recount now and then.
+    // Upkeep: several instances may share a PostgreSQL queue, so recount now
+    // and then; and forget dedup keys older than Meta's own dedup window.
     let depth_store = store.clone();
     let mut depth_stop = stop_rx.clone();
+    let window_ms = i64::try_from(cfg.store.dedup_window_hours.saturating_mul(3_600_000))
+        .unwrap_or(i64::MAX);
     let depth_task = tokio::spawn(async move {
+        let mut tick = 0u64;
         loop {
+            if tick % PRUNE_EVERY_TICKS == 0 {
+                match depth_store
+                    .prune_dedup(store::now_ms().saturating_sub(window_ms))
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "dedup keys past the window removed"),
+                    Err(e) => tracing::warn!(error = %e, "dedup pruning failed; retried later"),
+                }
+            }
+            tick += 1;
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {
                     let _ = depth_store.refresh_depth().await;

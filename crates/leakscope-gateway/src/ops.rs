@@ -48,10 +48,7 @@ pub fn check(cfg: &GatewayConfig) -> Result<String, GatewayError> {
         cfg.listen,
         cfg.upstream.base_url,
         cfg.upstream.version,
-        match &cfg.store.postgres {
-            Some(_) => "postgresql".to_owned(),
-            None => format!("sqlite {}", cfg.store.sqlite.display()),
-        },
+        store_name(cfg),
         cfg.keys.len(),
         cfg.policy.pixels.len(),
     ))
@@ -59,13 +56,18 @@ pub fn check(cfg: &GatewayConfig) -> Result<String, GatewayError> {
 
 /// `leakscope gateway --dry-run EVENT.json`: the decision for each event
 /// of a file holding one event, an array of events, or a request body
-/// `{"data": [...]}`. No consent record is looked up: put
-/// `leakscope_consent` in the event to simulate one.
-pub fn dry_run(cfg: &GatewayConfig, pixel_id: &str, text: &str) -> Result<Value, GatewayError> {
+/// `{"data": [...]}`, made exactly as the running gateway makes it: consent
+/// lifted from `custom_data`, and the consent records the site posted looked
+/// up in the configured store (when it exists; nothing is written to it).
+pub async fn dry_run(
+    cfg: &GatewayConfig,
+    pixel_id: &str,
+    text: &str,
+) -> Result<Value, GatewayError> {
     let policy = compile_policy(cfg)?;
     let v: Value = serde_json::from_str(text)
         .map_err(|e| GatewayError::Unsafe(format!("the event file is not JSON: {e}")))?;
-    let events = match v {
+    let mut events = match v {
         Value::Array(a) => a,
         Value::Object(ref m) if m.contains_key("data") => match m.get("data") {
             Some(Value::Array(a)) => a.clone(),
@@ -82,18 +84,49 @@ pub fn dry_run(cfg: &GatewayConfig, pixel_id: &str, text: &str) -> Result<Value,
             ));
         }
     };
+    for ev in &mut events {
+        crate::server::lift_consent(ev);
+    }
+    let lookups: Vec<Vec<String>> = events
+        .iter()
+        .map(crate::server::consent_keys_of_event)
+        .collect();
+    let has_store = cfg.store.postgres.is_some() || cfg.store.sqlite.exists();
+    let stored = if has_store && lookups.iter().any(|k| !k.is_empty()) {
+        open_side_store(cfg).await?.consent_many(lookups).await?
+    } else {
+        vec![None; events.len()]
+    };
     let decisions: Vec<Value> = events
         .iter()
+        .zip(stored)
         .enumerate()
-        .map(|(i, e)| {
+        .map(|(i, (e, rec))| {
             let valid = crate::policy::validate_event(e)
                 .err()
                 .map(|x| x.to_string());
-            let d = policy.evaluate(pixel_id, e, None);
-            json!({"index": i, "invalid": valid, "decision": d})
+            let rec = rec.as_deref().and_then(crate::server::consent_record);
+            let d = policy.evaluate(pixel_id, e, rec.as_ref());
+            json!({
+                "index": i,
+                "invalid": valid,
+                "consent_record": rec.map(|r| json!({"advertising": r.advertising, "at": r.at, "source": r.source})),
+                "decision": d,
+            })
         })
         .collect();
-    Ok(json!({"pixel_id": pixel_id, "events": decisions}))
+    Ok(json!({
+        "pixel_id": pixel_id,
+        "consent_records_from": if has_store { store_name(cfg) } else { "none (no store yet)".to_owned() },
+        "events": decisions,
+    }))
+}
+
+fn store_name(cfg: &GatewayConfig) -> String {
+    match &cfg.store.postgres {
+        Some(_) => "postgresql".to_owned(),
+        None => format!("sqlite {}", cfg.store.sqlite.display()),
+    }
 }
 
 /// `leakscope gateway replay`: dead letters back to the queue.

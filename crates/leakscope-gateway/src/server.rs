@@ -430,7 +430,7 @@ fn reason_class(reason: &policy::BlockReason) -> &'static str {
 /// SDKs cannot add top-level event fields, so a per-event consent signal
 /// may also come as `custom_data.leakscope_consent`; it is moved to where
 /// the policy reads it (and the policy never forwards it).
-fn lift_consent(ev: &mut Value) {
+pub(crate) fn lift_consent(ev: &mut Value) {
     let Some(o) = ev.as_object_mut() else {
         return;
     };
@@ -484,7 +484,7 @@ pub fn hashed_email(s: &str) -> String {
 }
 
 /// The policy's consent record from a stored one.
-fn consent_record(stored: &str) -> Option<policy::ConsentRecord> {
+pub(crate) fn consent_record(stored: &str) -> Option<policy::ConsentRecord> {
     let v: Value = serde_json::from_str(stored).ok()?;
     Some(policy::ConsentRecord {
         advertising: v.get("advertising").and_then(Value::as_bool)?,

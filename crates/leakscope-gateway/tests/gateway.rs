@@ -317,7 +317,24 @@ async fn consent_is_fail_closed_and_a_posted_record_opens_it() {
         ["c2"],
         "only the event with a positive record is sent"
     );
+    let db = gw.db.clone();
     let (_m, store, _d) = gw.stop().await;
+
+    // --dry-run decides as the gateway does: it reads the posted records.
+    let mut cfg = GatewayConfig::default();
+    cfg.store.sqlite = db;
+    let mut known = pharmacy_event("c5", false);
+    known["user_data"]["external_id"] = json!("cust-c2");
+    known["user_data"].as_object_mut().unwrap().remove("em");
+    let unknown = pharmacy_event("c6", false);
+    let out = leakscope_gateway::ops::dry_run(&cfg, PIXEL, &json!([known, unknown]).to_string())
+        .await
+        .unwrap();
+    let ev = &out["events"];
+    assert_eq!(ev[0]["consent_record"]["source"], "cmp-test", "{out}");
+    assert!(ev[0]["decision"].to_string().contains("forward"), "{out}");
+    assert!(ev[1]["decision"].to_string().contains("no_consent"), "{out}");
+    assert!(out["consent_records_from"].as_str().unwrap().starts_with("sqlite"));
     let blocked = store
         .audit_records(
             AuditFilter {
@@ -418,6 +435,39 @@ async fn duplicates_are_sent_once() {
     wait_for("d1", || async { ids(&gw.mock) == ["d1"] }).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(ids(&gw.mock), ["d1"]);
+
+    // Past the window the key is forgotten (Meta no longer deduplicates it
+    // either), so the same event id is queued again; a fresh key is kept.
+    let other = leakscope_gateway::store::sqlite::SqliteStore::open(
+        &gw.db,
+        leakscope_gateway::config::Synchronous::Normal,
+        false,
+    )
+    .unwrap();
+    let other = Store::Sqlite(std::sync::Arc::new(other));
+    let (s, _) = gw
+        .post_json(json!({"data": [pharmacy_event("d2", true)], "access_token": KEY}))
+        .await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let cutoff = leakscope_gateway::store::now_ms();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (s, _) = gw
+        .post_json(json!({"data": [pharmacy_event("d3", true)], "access_token": KEY}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(other.prune_dedup(cutoff).await.unwrap(), 2, "d1 and d2 are older than the cutoff");
+    if let Store::Sqlite(s) = &other {
+        s.close();
+    }
+    for id in ["d1", "d3"] {
+        let (_, b) = gw
+            .post_json(json!({"data": [pharmacy_event(id, true)], "access_token": KEY}))
+            .await;
+        let again = b["messages"].to_string().contains("duplicate");
+        assert_eq!(again, id == "d3", "{id}: {b}");
+    }
+    wait_for("d1 again", || async { ids(&gw.mock) == ["d1", "d1", "d2", "d3"] }).await;
     gw.stop().await;
 }
 

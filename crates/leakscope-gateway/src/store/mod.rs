@@ -196,6 +196,10 @@ impl Store {
     ) -> Result<Vec<Option<String>>, StoreError> {
         dispatch!(self, s => s.consent_many(keys).await)
     }
+    /// Deletes dedup keys created before `before_ms`; returns how many.
+    pub async fn prune_dedup(&self, before_ms: i64) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.prune_dedup(before_ms).await)
+    }
     /// Pending (not dead) events, as last counted.
     pub fn depth(&self) -> i64 {
         dispatch!(self, s => s.depth.load(Ordering::Relaxed))

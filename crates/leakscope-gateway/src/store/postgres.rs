@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS dedup (
     created_ms BIGINT NOT NULL,
     PRIMARY KEY (pixel_id, event_id, event_name)
 );
+CREATE INDEX IF NOT EXISTS dedup_age ON dedup (created_ms);
 CREATE TABLE IF NOT EXISTS consent (
     key TEXT PRIMARY KEY,
     record TEXT NOT NULL,
@@ -404,6 +405,12 @@ impl PgStore {
             out.push(r.map(|r| r.get(0)));
         }
         Ok(out)
+    }
+
+    pub(crate) async fn prune_dedup(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let c = self.client.lock().await;
+        Ok(c.execute("DELETE FROM dedup WHERE created_ms < $1", &[&before_ms])
+            .await?)
     }
 
     pub(crate) async fn dead_count(&self) -> Result<i64, StoreError> {

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS dedup (
     created_ms INTEGER NOT NULL,
     PRIMARY KEY (pixel_id, event_id, event_name)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedup_age ON dedup (created_ms);
 CREATE TABLE IF NOT EXISTS consent (
     key TEXT PRIMARY KEY,
     record TEXT NOT NULL,
@@ -69,6 +70,7 @@ enum Cmd {
     Dead(Vec<Leased>, String, Reply<()>),
     Replay(Option<String>, Reply<u64>),
     Consent(Vec<String>, String, Box<AuditEntry>, Reply<()>),
+    Prune(i64, Reply<u64>),
 }
 
 /// The SQLite store.
@@ -226,6 +228,9 @@ impl SqliteStore {
         })
         .await
     }
+    pub(crate) async fn prune_dedup(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.call(|r| Cmd::Prune(before_ms, r)).await
+    }
     pub(crate) async fn dead_count(&self) -> Result<i64, StoreError> {
         self.read(|c| {
             Ok(
@@ -363,7 +368,7 @@ fn fail(cmd: Cmd, msg: &str) {
         | Cmd::Retry(_, _, _, r)
         | Cmd::Dead(_, _, r)
         | Cmd::Consent(_, _, _, r) => drop(r.send(e(msg))),
-        Cmd::Replay(_, r) => drop(r.send(e(msg))),
+        Cmd::Replay(_, r) | Cmd::Prune(_, r) => drop(r.send(e(msg))),
     }
 }
 
@@ -536,6 +541,14 @@ fn run_cmd(tx: &Transaction<'_>, chain: &mut Chain, cmd: Cmd) -> (Done, bool, i6
             })();
             let ok = res.is_ok();
             (Done::Unit(r, res), ok, 0)
+        }
+        Cmd::Prune(before, r) => {
+            let res = tx
+                .execute("DELETE FROM dedup WHERE created_ms < ?1", params![before])
+                .map(|n| n as u64)
+                .map_err(StoreError::from);
+            let ok = res.is_ok();
+            (Done::Count(r, res), ok, 0)
         }
     }
 }
