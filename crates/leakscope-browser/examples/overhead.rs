@@ -1,21 +1,32 @@
 //! What capture costs: loads the same fixture page with capture on and with
 //! the Network domain off, in fresh tabs, alternating, and prints medians.
 //!
-//! `cargo run --release -p leakscope-browser --example overhead -- [runs] [page]`
+//! `cargo run --release -p leakscope-browser --example overhead -- [runs] [page|URL]`
+//!
+//! A bare page name is a capture fixture (`all.html`); a full URL is loaded
+//! from the Northwind Pharmacy demo, which this example serves itself, so
+//! `http://northwind-pharmacy.test/drugs/truvada` measures the demo's pages.
 
 use std::time::{Duration, Instant};
 
 use leakscope_browser::{Browser, LaunchOptions, TabOptions};
-use leakscope_sites::{SiteServer, fixture_chrome_args, fixtures};
+use leakscope_sites::{SiteServer, fixture_chrome_args, fixtures, start_demo};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut argv = std::env::args().skip(1);
     let runs: usize = argv.next().and_then(|a| a.parse().ok()).unwrap_or(15);
     let page = argv.next().unwrap_or_else(|| "all.html".into());
-    let srv = SiteServer::start(fixtures()).await?;
+    let is_url = page.starts_with("http://") || page.starts_with("https://");
+    let srv = if is_url {
+        start_demo().await?
+    } else {
+        SiteServer::start(fixtures()).await?
+    };
     let mut args = srv.chrome_args();
-    args.extend(fixture_chrome_args());
+    if !is_url {
+        args.extend(fixture_chrome_args());
+    }
     let t0 = Instant::now();
     let browser = Browser::launch(LaunchOptions {
         args,
@@ -23,7 +34,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     println!("launch: {:?} ({})", t0.elapsed(), browser.info().product);
-    let url = format!("http://fixtures.test/{page}");
+    let url = if is_url {
+        page.clone()
+    } else {
+        format!("http://fixtures.test/{page}")
+    };
     let (mut on, mut off, mut reqs) = (Vec::new(), Vec::new(), 0usize);
     for i in 0..runs * 2 {
         let bare = i % 2 == 1;
