@@ -4,7 +4,7 @@
 //! chain from there on. Records name fields, never the values removed.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The hash before the first record.
@@ -131,7 +131,14 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// Chains an entry after `prev_hash`.
     pub fn chain(seq: i64, ts_ms: i64, e: AuditEntry, prev_hash: &str) -> Self {
-        let mut r = Self {
+        Self::chain_sealed(seq, ts_ms, e.seal(), prev_hash)
+    }
+
+    /// Chains a sealed entry after `prev_hash`.
+    pub fn chain_sealed(seq: i64, ts_ms: i64, s: SealedEntry, prev_hash: &str) -> Self {
+        let hash = s.hash_at(seq, ts_ms, prev_hash);
+        let e = s.entry;
+        Self {
             seq,
             ts_ms,
             kind: e.kind,
@@ -141,30 +148,103 @@ impl AuditRecord {
             page: e.page,
             detail: e.detail,
             prev_hash: prev_hash.to_owned(),
-            hash: String::new(),
-        };
-        r.hash = r.compute_hash();
-        r
+            hash,
+        }
     }
 
     /// SHA-256 over the previous hash and the canonical JSON of the record.
     pub fn compute_hash(&self) -> String {
-        let body = json!({
-            "seq": self.seq,
-            "ts_ms": self.ts_ms,
-            "kind": self.kind.as_str(),
-            "pixel_id": self.pixel_id,
-            "event_id": self.event_id,
-            "event_name": self.event_name,
-            "page": self.page,
-            "detail": self.detail,
-        });
-        let mut h = Sha256::new();
-        h.update(self.prev_hash.as_bytes());
-        h.update(b"\n");
-        h.update(canonical_json(&body).as_bytes());
-        hex::encode(h.finalize())
+        let prefix = canonical_prefix(
+            self.kind,
+            &self.pixel_id,
+            self.event_id.as_deref(),
+            self.event_name.as_deref(),
+            self.page.as_deref(),
+            &self.detail,
+        );
+        link_hash(&self.prev_hash, &prefix, self.seq, self.ts_ms)
     }
+}
+
+/// An entry with everything about its hash that does not depend on its place
+/// in the chain worked out in advance, off the store's single writer thread:
+/// the writer then only appends `seq` and `ts_ms` and runs one SHA-256.
+#[derive(Debug, Clone)]
+pub struct SealedEntry {
+    /// The entry.
+    pub entry: AuditEntry,
+    /// `detail` as stored (compact JSON).
+    pub detail_json: String,
+    /// The canonical JSON of the record up to, not including, `seq`.
+    prefix: String,
+}
+
+impl AuditEntry {
+    /// Works out the canonical JSON ahead of chaining.
+    pub fn seal(self) -> SealedEntry {
+        let prefix = canonical_prefix(
+            self.kind,
+            &self.pixel_id,
+            self.event_id.as_deref(),
+            self.event_name.as_deref(),
+            self.page.as_deref(),
+            &self.detail,
+        );
+        SealedEntry {
+            detail_json: self.detail.to_string(),
+            prefix,
+            entry: self,
+        }
+    }
+}
+
+impl SealedEntry {
+    /// This entry's hash at position `seq`, time `ts_ms`, after `prev_hash`.
+    pub fn hash_at(&self, seq: i64, ts_ms: i64, prev_hash: &str) -> String {
+        link_hash(prev_hash, &self.prefix, seq, ts_ms)
+    }
+}
+
+/// The canonical JSON (keys sorted) of a record's fields that sort before
+/// `seq`: `{"detail":…,"event_id":…,"event_name":…,"kind":…,"page":…,"pixel_id":…`.
+fn canonical_prefix(
+    kind: AuditKind,
+    pixel_id: &str,
+    event_id: Option<&str>,
+    event_name: Option<&str>,
+    page: Option<&str>,
+    detail: &Value,
+) -> String {
+    fn opt(out: &mut String, v: Option<&str>) {
+        match v {
+            Some(s) => out.push_str(&Value::from(s).to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    let mut out = String::with_capacity(160);
+    out.push_str("{\"detail\":");
+    write_canonical(detail, &mut out);
+    out.push_str(",\"event_id\":");
+    opt(&mut out, event_id);
+    out.push_str(",\"event_name\":");
+    opt(&mut out, event_name);
+    out.push_str(",\"kind\":");
+    opt(&mut out, Some(kind.as_str()));
+    out.push_str(",\"page\":");
+    opt(&mut out, page);
+    out.push_str(",\"pixel_id\":");
+    opt(&mut out, Some(pixel_id));
+    out
+}
+
+/// SHA-256 of `prev_hash`, a newline, and the record's canonical JSON.
+fn link_hash(prev_hash: &str, prefix: &str, seq: i64, ts_ms: i64) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(prefix.as_bytes());
+    h.update(format!(",\"seq\":{seq},\"ts_ms\":{ts_ms}}}").as_bytes());
+    hex::encode(h.finalize())
 }
 
 /// JSON with object keys sorted at every level and no whitespace: the same
@@ -418,6 +498,7 @@ pub fn write_table(w: &mut dyn std::io::Write, records: &[AuditRecord]) -> std::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn entry(i: u32) -> AuditEntry {
         AuditEntry {
@@ -453,6 +534,31 @@ mod tests {
     fn canonical_json_sorts_keys() {
         let a: Value = serde_json::from_str(r#"{"b":1,"a":{"d":[1,2],"c":"x"}}"#).unwrap();
         assert_eq!(canonical_json(&a), r#"{"a":{"c":"x","d":[1,2]},"b":1}"#);
+    }
+
+    /// The precomputed prefix gives the very bytes of the whole record's
+    /// canonical JSON, so chains written before it still verify.
+    #[test]
+    fn sealed_hash_is_the_canonical_json_hash() {
+        let e = AuditEntry {
+            kind: AuditKind::Redacted,
+            pixel_id: "1234".into(),
+            event_id: Some("e\"1".into()),
+            event_name: None,
+            page: Some("/pharmacy/ü".into()),
+            detail: json!({"z": [1, {"b": null, "a": "x"}], "a": 2.5}),
+        };
+        let r = AuditRecord::chain(7, 1_730_000_000_123, e.clone(), GENESIS);
+        let body = json!({
+            "seq": 7, "ts_ms": 1_730_000_000_123_i64, "kind": "redacted", "pixel_id": "1234",
+            "event_id": "e\"1", "event_name": null, "page": "/pharmacy/ü", "detail": e.detail,
+        });
+        let mut h = Sha256::new();
+        h.update(GENESIS.as_bytes());
+        h.update(b"\n");
+        h.update(canonical_json(&body).as_bytes());
+        assert_eq!(r.hash, hex::encode(h.finalize()));
+        assert_eq!(r.compute_hash(), r.hash);
     }
 
     #[test]

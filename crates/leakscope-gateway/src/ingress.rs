@@ -46,7 +46,9 @@ fn encoding(content_type: Option<&str>, body: &[u8]) -> Result<Encoding, GraphEr
             .and_then(|c| multer::parse_boundary(c).ok())
             .map(Encoding::Multipart)
             .ok_or_else(|| {
-                GraphError::invalid("multipart/form-data without a boundary parameter in Content-Type")
+                GraphError::invalid(
+                    "multipart/form-data without a boundary parameter in Content-Type",
+                )
             }),
         // No or a generic type: look at the first byte.
         "" | "text/plain" | "application/octet-stream" => {

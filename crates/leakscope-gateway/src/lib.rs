@@ -115,12 +115,12 @@ pub async fn serve(
     // and then; and forget dedup keys older than Meta's own dedup window.
     let depth_store = store.clone();
     let mut depth_stop = stop_rx.clone();
-    let window_ms = i64::try_from(cfg.store.dedup_window_hours.saturating_mul(3_600_000))
-        .unwrap_or(i64::MAX);
+    let window_ms =
+        i64::try_from(cfg.store.dedup_window_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
     let depth_task = tokio::spawn(async move {
         let mut tick = 0u64;
         loop {
-            if tick % PRUNE_EVERY_TICKS == 0 {
+            if tick.is_multiple_of(PRUNE_EVERY_TICKS) {
                 match depth_store
                     .prune_dedup(store::now_ms().saturating_sub(window_ms))
                     .await

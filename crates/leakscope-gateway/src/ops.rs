@@ -89,7 +89,7 @@ pub async fn dry_run(
     }
     let lookups: Vec<Vec<String>> = events
         .iter()
-        .map(crate::server::consent_keys_of_event)
+        .map(crate::server::record_lookup_keys)
         .collect();
     let has_store = cfg.store.postgres.is_some() || cfg.store.sqlite.exists();
     let stored = if has_store && lookups.iter().any(|k| !k.is_empty()) {

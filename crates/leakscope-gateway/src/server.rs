@@ -263,8 +263,12 @@ async fn ingest(
     let n = req.events.len();
     let fbtrace_id = trace_id();
 
+    let mut events = req.events;
+    for ev in &mut events {
+        lift_consent(ev);
+    }
     // Consent records for all events in one store round trip.
-    let lookups: Vec<Vec<String>> = req.events.iter().map(consent_keys_of_event).collect();
+    let lookups: Vec<Vec<String>> = events.iter().map(record_lookup_keys).collect();
     let consents = if lookups.iter().all(Vec::is_empty) {
         vec![None; n]
     } else {
@@ -277,10 +281,6 @@ async fn ingest(
 
     let mut items = Vec::with_capacity(n);
     let (mut blocked, mut redacted) = (0usize, 0usize);
-    let mut events = req.events;
-    for ev in &mut events {
-        lift_consent(ev);
-    }
     for (ev, consent) in events.iter().zip(consents) {
         let consent = consent.as_deref().and_then(consent_record);
         let d = st.inner.policy.evaluate(pixel_id, ev, consent.as_ref());
@@ -448,6 +448,19 @@ pub(crate) fn lift_consent(ev: &mut Value) {
 /// Fields and actions, never values.
 fn redaction_list(rs: &[policy::Redaction]) -> Value {
     serde_json::to_value(rs).unwrap_or(Value::Null)
+}
+
+/// The keys to look a stored consent record up by, or none when the event
+/// decides for itself (its own signal or `opt_out` wins over any record, so
+/// the store round trip would be wasted).
+pub(crate) fn record_lookup_keys(ev: &Value) -> Vec<String> {
+    let own = ev.get(policy::CONSENT_FIELD).is_some()
+        || ev.get("opt_out").and_then(Value::as_bool) == Some(true);
+    if own {
+        Vec::new()
+    } else {
+        consent_keys_of_event(ev)
+    }
 }
 
 /// Lookup keys for an event's consent record: `external_id`, `fbp`, `em`

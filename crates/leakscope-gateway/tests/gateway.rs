@@ -333,8 +333,16 @@ async fn consent_is_fail_closed_and_a_posted_record_opens_it() {
     let ev = &out["events"];
     assert_eq!(ev[0]["consent_record"]["source"], "cmp-test", "{out}");
     assert!(ev[0]["decision"].to_string().contains("forward"), "{out}");
-    assert!(ev[1]["decision"].to_string().contains("no_consent"), "{out}");
-    assert!(out["consent_records_from"].as_str().unwrap().starts_with("sqlite"));
+    assert!(
+        ev[1]["decision"].to_string().contains("no_consent"),
+        "{out}"
+    );
+    assert!(
+        out["consent_records_from"]
+            .as_str()
+            .unwrap()
+            .starts_with("sqlite")
+    );
     let blocked = store
         .audit_records(
             AuditFilter {
@@ -456,7 +464,11 @@ async fn duplicates_are_sent_once() {
         .post_json(json!({"data": [pharmacy_event("d3", true)], "access_token": KEY}))
         .await;
     assert_eq!(s, 200);
-    assert_eq!(other.prune_dedup(cutoff).await.unwrap(), 2, "d1 and d2 are older than the cutoff");
+    assert_eq!(
+        other.prune_dedup(cutoff).await.unwrap(),
+        2,
+        "d1 and d2 are older than the cutoff"
+    );
     if let Store::Sqlite(s) = &other {
         s.close();
     }
@@ -467,7 +479,10 @@ async fn duplicates_are_sent_once() {
         let again = b["messages"].to_string().contains("duplicate");
         assert_eq!(again, id == "d3", "{id}: {b}");
     }
-    wait_for("d1 again", || async { ids(&gw.mock) == ["d1", "d1", "d2", "d3"] }).await;
+    wait_for("d1 again", || async {
+        ids(&gw.mock) == ["d1", "d1", "d2", "d3"]
+    })
+    .await;
     gw.stop().await;
 }
 

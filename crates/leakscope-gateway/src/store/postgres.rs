@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS queue (
     created_ms BIGINT NOT NULL,
     last_error TEXT
 );
+-- next_at: when the row may be leased (arrival time, lease end, or backoff
+-- end), so leasing walks queue_due in order (see the SQLite schema).
 CREATE INDEX IF NOT EXISTS queue_due ON queue (dead, next_at, id);
 CREATE TABLE IF NOT EXISTS dedup (
     pixel_id TEXT NOT NULL,
@@ -195,8 +197,8 @@ impl PgStore {
             let mut rec = f.record;
             if fresh {
                 tx.execute(
-                    "INSERT INTO queue (pixel_id, test_event_code, event, event_id, event_name, page, created_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO queue (pixel_id, test_event_code, event, event_id, event_name, page, created_ms, next_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
                     &[&a.pixel_id, &tec, &f.event, &rec.event_id, &rec.event_name, &rec.page, &now],
                 )
                 .await?;
@@ -222,8 +224,8 @@ impl PgStore {
         let Some(g) = tx
             .query_opt(
                 "SELECT pixel_id, test_event_code FROM queue
-                 WHERE NOT dead AND next_at <= $1 AND lease_until <= $1
-                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                 WHERE NOT dead AND next_at <= $1
+                 ORDER BY next_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
                 &[&now],
             )
             .await?
@@ -234,10 +236,10 @@ impl PgStore {
         let (pixel, tec): (String, String) = (g.get(0), g.get(1));
         let rows = tx
             .query(
-                "UPDATE queue SET lease_until = $2 WHERE id IN (
+                "UPDATE queue SET lease_until = $2, next_at = $2 WHERE id IN (
                      SELECT id FROM queue
-                     WHERE NOT dead AND next_at <= $1 AND lease_until <= $1 AND pixel_id = $3 AND test_event_code = $4
-                     ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED)
+                     WHERE NOT dead AND next_at <= $1 AND pixel_id = $3 AND test_event_code = $4
+                     ORDER BY next_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)
                  RETURNING id, event, attempts, event_id, event_name, page",
                 &[&now, &(now + lease_ms), &pixel, &tec, &(max as i64)],
             )
@@ -409,8 +411,10 @@ impl PgStore {
 
     pub(crate) async fn prune_dedup(&self, before_ms: i64) -> Result<u64, StoreError> {
         let c = self.client.lock().await;
-        Ok(c.execute("DELETE FROM dedup WHERE created_ms < $1", &[&before_ms])
-            .await?)
+        Ok(
+            c.execute("DELETE FROM dedup WHERE created_ms < $1", &[&before_ms])
+                .await?,
+        )
     }
 
     pub(crate) async fn dead_count(&self) -> Result<i64, StoreError> {
