@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 CHROME=${CHROME:-/usr/lib/chromium/chromium}
-BL=target/bench-blacklight
+T=${CARGO_TARGET_DIR:-target}
+BL=$T/bench-blacklight
 scripts/setup.sh
 mkdir -p "$BL"
 cp scripts/bench/blacklight.js "$BL/"
@@ -18,11 +19,14 @@ if [ ! -d "$BL/node_modules/@themarkup/blacklight-collector" ]; then
 fi
 cargo build --release -q -p leakscope-cli -p leakscope-sites --example pharmacy_demo
 cargo build --release -q -p leakscope-browser --example overhead
-target/release/examples/pharmacy_demo > "$BL/demo.out" 2>/dev/null &
+"$T/release/examples/pharmacy_demo" --with-fixtures > "$BL/demo.out" 2>/dev/null &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q '^port ' "$BL/demo.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(awk '/^port /{print $2}' "$BL/demo.out")
-python3 scripts/bench/side_by_side.py --leakscope target/release/leakscope --blacklight-dir "$BL" \
-  --chrome "$CHROME" --port "$PORT" --runs "$RUNS" --overhead target/release/examples/overhead \
-  / /search?q=plan+b /drugs/levonorgestrel-1-5mg /drugs/truvada /pharmacy/refill /appointments/book
+python3 scripts/bench/side_by_side.py --leakscope "$T/release/leakscope" --blacklight-dir "$BL" \
+  --chrome "$CHROME" --port "$PORT" --runs "$RUNS" --overhead "$T/release/examples/overhead" \
+  http://fixtures.test/pixel.html http://fixtures.test/form.html http://fixtures.test/beacon.html \
+  http://fixtures.test/iframe.html http://fixtures.test/worker.html http://fixtures.test/sw.html \
+  http://fixtures.test/all.html http://northwind-pharmacy.test/fixtures/consent-ignored \
+  http://northwind-pharmacy.test/drugs/truvada http://northwind-pharmacy.test/

@@ -3,14 +3,14 @@
 //!
 //! `cargo run --release -p leakscope-browser --example overhead -- [runs] [page|URL]`
 //!
-//! A bare page name is a capture fixture (`all.html`); a full URL is loaded
-//! from the Northwind Pharmacy demo, which this example serves itself, so
-//! `http://northwind-pharmacy.test/drugs/truvada` measures the demo's pages.
+//! A bare page name is a capture fixture (`all.html`); a full URL may name a
+//! fixture or a Northwind Pharmacy page (`http://northwind-pharmacy.test/`):
+//! this example serves both.
 
 use std::time::{Duration, Instant};
 
 use leakscope_browser::{Browser, LaunchOptions, TabOptions};
-use leakscope_sites::{SiteServer, fixture_chrome_args, fixtures, start_demo};
+use leakscope_sites::{SiteServer, fixture_chrome_args, fixtures, pharmacy};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,15 +18,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = argv.next().and_then(|a| a.parse().ok()).unwrap_or(15);
     let page = argv.next().unwrap_or_else(|| "all.html".into());
     let is_url = page.starts_with("http://") || page.starts_with("https://");
-    let srv = if is_url {
-        start_demo().await?
-    } else {
-        SiteServer::start(fixtures()).await?
-    };
+    let srv = SiteServer::start(pharmacy().merge(fixtures())).await?;
     let mut args = srv.chrome_args();
-    if !is_url {
-        args.extend(fixture_chrome_args());
-    }
+    args.extend(fixture_chrome_args());
     let t0 = Instant::now();
     let browser = Browser::launch(LaunchOptions {
         args,

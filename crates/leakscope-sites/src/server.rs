@@ -101,6 +101,15 @@ impl HostRouter {
         }
         self
     }
+    /// Adds `other`'s hosts after this router's own (which win on overlap).
+    pub fn merge(mut self, other: HostRouter) -> Self {
+        self.exact.extend(other.exact);
+        self.suffix.extend(other.suffix);
+        if self.fallback.is_none() {
+            self.fallback = other.fallback;
+        }
+        self
+    }
     pub fn fallback(mut self, router: Router) -> Self {
         self.fallback = Some(router);
         self
