@@ -263,16 +263,11 @@ impl SqliteStore {
         rows: &[Leased],
         t: Option<String>,
     ) -> Result<(), StoreError> {
-        let rows = rows
-            .iter()
-            .map(|row| {
-                let e = row.entry(
-                    AuditKind::Delivered,
-                    json!({"fbtrace_id": t, "attempts": row.attempts + 1}),
-                );
-                (row.id, e.seal())
-            })
-            .collect();
+        let rows = seal_rows(
+            rows,
+            AuditKind::Delivered,
+            |row| json!({"fbtrace_id": t, "attempts": row.attempts + 1}),
+        );
         self.call(|r| Cmd::Delivered(rows, r)).await
     }
     pub(crate) async fn retry(
@@ -295,16 +290,11 @@ impl SqliteStore {
         self.call(|r| Cmd::Retry(rows, why.to_owned(), r)).await
     }
     pub(crate) async fn dead_letter(&self, rows: &[Leased], why: &str) -> Result<(), StoreError> {
-        let rows = rows
-            .iter()
-            .map(|row| {
-                let e = row.entry(
-                    AuditKind::DeadLettered,
-                    json!({"reason": why, "attempts": row.attempts + 1}),
-                );
-                (row.id, e.seal())
-            })
-            .collect();
+        let rows = seal_rows(
+            rows,
+            AuditKind::DeadLettered,
+            |row| json!({"reason": why, "attempts": row.attempts + 1}),
+        );
         self.call(|r| Cmd::Dead(rows, why.to_owned(), r)).await
     }
     pub(crate) async fn replay(&self, pixel: Option<String>) -> Result<u64, StoreError> {
@@ -756,6 +746,17 @@ fn lease(
     Ok(rows)
 }
 
+/// Each row's id with its sealed audit entry of `kind`.
+fn seal_rows(
+    rows: &[Leased],
+    kind: AuditKind,
+    detail: impl Fn(&Leased) -> Value,
+) -> Vec<(i64, SealedEntry)> {
+    rows.iter()
+        .map(|row| (row.id, row.entry(kind, detail(row)).seal()))
+        .collect()
+}
+
 fn finish_rows(
     tx: &Transaction<'_>,
     chain: &mut Chain,
@@ -795,16 +796,11 @@ fn replay(
             })
         })?
         .collect::<Result<_, _>>()?;
-    let sealed: Vec<(i64, SealedEntry)> = rows
-        .iter()
-        .map(|row| {
-            let e = row.entry(
-                AuditKind::Replayed,
-                json!({"previous_attempts": row.attempts}),
-            );
-            (row.id, e.seal())
-        })
-        .collect();
+    let sealed = seal_rows(
+        &rows,
+        AuditKind::Replayed,
+        |row| json!({"previous_attempts": row.attempts}),
+    );
     finish_rows(
         tx,
         chain,
