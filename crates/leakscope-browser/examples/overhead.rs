@@ -34,14 +34,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         format!("http://fixtures.test/{page}")
     };
     let (mut on, mut off, mut reqs) = (Vec::new(), Vec::new(), 0usize);
+    let mut setup = Vec::new();
     for i in 0..runs * 2 {
         let bare = i % 2 == 1;
+        let t_tab = Instant::now();
         let tab = browser
             .new_tab(TabOptions {
                 bare,
                 ..TabOptions::default()
             })
             .await?;
+        if !bare {
+            setup.push(t_tab.elapsed());
+        }
         let t = Instant::now();
         tab.goto(&url, Duration::from_secs(30)).await?;
         let took = t.elapsed();
@@ -60,6 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         v[v.len() / 2]
     };
     let (m_on, m_off) = (med(&mut on), med(&mut off));
+    println!(
+        "new tab (fresh context, capture on): median {:?}",
+        med(&mut setup)
+    );
     println!(
         "{page}: goto->load median with capture {m_on:?}, bare {m_off:?} ({runs} runs each, {:.1} requests captured per run)",
         reqs as f64 / runs as f64
