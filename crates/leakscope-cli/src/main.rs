@@ -146,6 +146,10 @@ struct ScanArgs {
     /// evidence only when given.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Runs (site × consent state) to drive at once, each in its own browser
+    /// context. Default: 1 for `scan`, 4 for `demo` (its four consent states).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    parallel: Option<u16>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -274,6 +278,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .collect();
             let dir = scan.out.clone().unwrap_or_else(default_out_dir);
             let opts = scan_options(&scan, urls, "reject,accept", Some(dir), extra, Vec::new())?;
+            let opts = leakscope_scan::ScanOptions {
+                parallel: scan.parallel.map_or(1, usize::from),
+                ..opts
+            };
             let done = run_scan_on(&runtime()?, opts)?;
             done.emit(&out)
         }
@@ -310,6 +318,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Vec::new(),
                 server.chrome_args(),
             )?;
+            let opts = leakscope_scan::ScanOptions {
+                parallel: scan.parallel.map_or(4, usize::from),
+                ..opts
+            };
             let done = run_scan_on(&rt, opts)?;
             drop(server);
             done.emit(&out)

@@ -134,6 +134,10 @@ pub struct ScanOptions {
     pub settle: Duration,
     /// Longest to wait for a consent banner to be found and answered.
     pub consent_timeout: Duration,
+    /// Runs (site × consent state) driven at once, each in its own context
+    /// of the one browser. Most of a run is bounded waiting, so a few at
+    /// once cut wall time without changing what each run sees.
+    pub parallel: usize,
 }
 
 impl Default for ScanOptions {
@@ -154,6 +158,7 @@ impl Default for ScanOptions {
             step_timeout: Duration::from_secs(10),
             settle: Duration::from_secs(3),
             consent_timeout: Duration::from_secs(8),
+            parallel: 1,
         }
     }
 }

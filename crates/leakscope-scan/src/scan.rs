@@ -93,8 +93,7 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
 
     let multi = opts.urls.len() > 1;
     progress.start(opts.urls.len() * opts.consent.len());
-    let mut runs: Vec<RunInfo> = Vec::new();
-    let mut hars: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut jobs = Vec::new();
     for (si, url) in opts.urls.iter().enumerate() {
         for &state in &opts.consent {
             let name = if multi {
@@ -102,29 +101,44 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
             } else {
                 state.run_name().to_owned()
             };
-            if !browser.is_alive() {
-                tracing::warn!("browser gone; relaunching");
-                browser = Browser::launch(launch.clone())
-                    .await
-                    .map_err(|e| ScanError::Browser(e.to_string()))?;
-            }
-            let ctx = RunCtx {
-                name: name.clone(),
+            jobs.push(RunCtx {
+                name,
                 url: url.clone(),
                 state,
                 opts: &opts,
                 persona: &persona,
-            };
-            let (mut info, captured) = run_one(&browser, &ctx, progress).await;
-            if !browser.is_alive() {
+            });
+        }
+    }
+    let shared = SharedProgress(std::sync::Mutex::new(progress));
+    let mut runs: Vec<RunInfo> = Vec::new();
+    let mut hars: Vec<(String, Vec<u8>)> = Vec::new();
+    // A few runs at a time; results are kept in job order, so the output
+    // does not depend on which run finished first.
+    for chunk in jobs.chunks(opts.parallel.max(1)) {
+        if !browser.is_alive() {
+            tracing::warn!("browser gone; relaunching");
+            browser = Browser::launch(launch.clone())
+                .await
+                .map_err(|e| ScanError::Browser(e.to_string()))?;
+        }
+        let done = futures::future::join_all(chunk.iter().map(|ctx| {
+            let browser = &browser;
+            let shared = &shared;
+            async move { run_one(browser, ctx, &mut ProgressHandle(shared)).await }
+        }))
+        .await;
+        let alive = browser.is_alive();
+        for (ctx, (mut info, captured)) in chunk.iter().zip(done) {
+            if !alive {
                 info.errors.push(PageError {
-                    url: url.clone(),
+                    url: ctx.url.clone(),
                     step: None,
                     kind: "crash".into(),
                     message: "the browser died during this run; relaunched for the next".into(),
                 });
             }
-            let har_name = format!("{name}.har");
+            let har_name = format!("{}.har", ctx.name);
             let har = leakscope_browser::har::to_har(&captured, &browser_info);
             let bytes = serde_json::to_vec_pretty(&har).unwrap_or_default();
             if let Some(dir) = &opts.out_dir {
@@ -134,7 +148,7 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
             info.requests = captured.len() as u64;
             hars.push((har_name, bytes));
             runs.push(info);
-            progress.run_done(&name);
+            ProgressHandle(&shared).run_done(&ctx.name);
         }
     }
     browser.close().await;
@@ -190,6 +204,29 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ScanError> {
         path: path.to_owned(),
         source: e,
     })
+}
+
+/// One progress sink shared by the runs driven at once.
+struct SharedProgress<'p>(std::sync::Mutex<&'p mut dyn Progress>);
+
+struct ProgressHandle<'s, 'p>(&'s SharedProgress<'p>);
+
+impl Progress for ProgressHandle<'_, '_> {
+    fn start(&mut self, runs: usize) {
+        if let Ok(mut p) = self.0.0.lock() {
+            p.start(runs);
+        }
+    }
+    fn step(&mut self, run: &str, what: &str) {
+        if let Ok(mut p) = self.0.0.lock() {
+            p.step(run, what);
+        }
+    }
+    fn run_done(&mut self, run: &str) {
+        if let Ok(mut p) = self.0.0.lock() {
+            p.run_done(run);
+        }
+    }
 }
 
 struct RunCtx<'a> {
