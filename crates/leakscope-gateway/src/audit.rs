@@ -343,6 +343,19 @@ impl Verifier {
         self.expect_seq += 1;
         true
     }
+    /// Checks one stored row: a record, or `(seq, why)` when the row did not
+    /// even decode (which breaks the chain there). False once broken.
+    pub fn push_stored(&mut self, r: Result<AuditRecord, (i64, String)>) -> bool {
+        match r {
+            Ok(rec) => self.push(&rec),
+            Err((seq, why)) => {
+                if self.report.first_bad.is_none() {
+                    self.report.first_bad = Some((seq, why));
+                }
+                false
+            }
+        }
+    }
     /// The result.
     pub fn finish(self) -> VerifyReport {
         self.report

@@ -495,17 +495,8 @@ impl PgStore {
     pub(crate) async fn audit_verify(&self) -> Result<VerifyReport, StoreError> {
         let mut v = Verifier::default();
         for r in self.all_records().await? {
-            match r {
-                Ok(rec) => {
-                    if !v.push(&rec) {
-                        break;
-                    }
-                }
-                Err((seq, why)) => {
-                    let mut rep = v.finish();
-                    rep.first_bad = Some((seq, why));
-                    return Ok(rep);
-                }
+            if !v.push_stored(r) {
+                break;
             }
         }
         Ok(v.finish())
