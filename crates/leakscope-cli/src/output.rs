@@ -9,7 +9,9 @@ use std::io::{self, Write};
 
 use leakscope_core::{Event, Party};
 use leakscope_detect::{Finding, Severity};
-use leakscope_report::{InputSummary, Results, html};
+// `clip` shows control characters as spaces: captured text is hostile and
+// must not drive the terminal.
+use leakscope_report::{InputSummary, Results, clip, html};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -197,13 +199,7 @@ fn table(w: &mut dyn Write, r: &Results, st: &Style) -> io::Result<()> {
                         .identifiers
                         .iter()
                         .filter(|i| i.counts)
-                        .map(|i| {
-                            if i.hashed {
-                                format!("{} (hashed)", i.kind)
-                            } else {
-                                i.kind.clone()
-                            }
-                        })
+                        .map(|i| i.label())
                         .collect();
                     if !ids.is_empty() {
                         writeln!(w, "        identity {}", clip(&dedup(ids).join(", "), 120))?;
@@ -517,20 +513,6 @@ fn carries(e: &Event) -> Vec<String> {
             "also sent {} more time(s) (privacy-sandbox twin or resend)",
             e.twins.len()
         ));
-    }
-    out
-}
-
-/// Shortens to `max` characters on a char boundary, control characters
-/// shown as spaces: captured text is hostile and must not drive the terminal.
-fn clip(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
-    if s.chars().count() > max {
-        out.push('…');
     }
     out
 }

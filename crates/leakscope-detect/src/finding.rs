@@ -304,6 +304,15 @@ pub struct IdentityEvidence {
 }
 
 impl IdentityEvidence {
+    /// The kind, marked when it was sent hashed: `email (hashed)`.
+    pub fn label(&self) -> String {
+        if self.hashed {
+            format!("{} (hashed)", self.kind)
+        } else {
+            self.kind.clone()
+        }
+    }
+
     /// Strong identifiers tie an event to a person on their own.
     pub fn is_strong(&self) -> bool {
         self.counts && self.class != IdClass::Network

@@ -52,13 +52,7 @@ pub fn write(w: &mut dyn Write, r: &Results) -> Result<(), Error> {
             .identifiers
             .iter()
             .filter(|i| i.counts)
-            .map(|i| {
-                if i.hashed {
-                    format!("{} (hashed)", i.kind)
-                } else {
-                    i.kind.clone()
-                }
-            })
+            .map(|i| i.label())
             .collect();
         let canaries: Vec<String> = f
             .canaries

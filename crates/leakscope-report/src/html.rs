@@ -166,8 +166,9 @@ pub fn render(r: &Results, assets: &Assets) -> Result<String, Error> {
     Ok(env.get_template("report.html")?.render(view)?)
 }
 
-/// Shortens to `max` characters, control characters shown as spaces.
-pub(crate) fn clip(s: &str, max: usize) -> String {
+/// Shortens to `max` characters, control characters shown as spaces
+/// (captured text is hostile: it must not drive a terminal or a layout).
+pub fn clip(s: &str, max: usize) -> String {
     let mut out: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

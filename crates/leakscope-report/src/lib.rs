@@ -19,6 +19,7 @@ pub mod results;
 pub mod sarif;
 mod time;
 
+pub use html::clip;
 pub use results::{InputSummary, Results, Summary};
 
 /// Everything that can go wrong producing or checking a report.
