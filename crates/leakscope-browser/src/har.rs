@@ -25,25 +25,7 @@ pub fn iso_time(secs: f64) -> String {
     } else {
         0.0
     };
-    let total_ms = (secs * 1000.0).round() as i64;
-    let (days, ms_of_day) = (
-        total_ms.div_euclid(86_400_000),
-        total_ms.rem_euclid(86_400_000),
-    );
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let (h, rem) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
-    let (mi, rem) = (rem / 60_000, rem % 60_000);
-    let (s, ms) = (rem / 1000, rem % 1000);
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+    leakscope_core::time::rfc3339_millis((secs * 1000.0).round() as i64)
 }
 
 fn redact_header(name: &str, value: &str) -> String {

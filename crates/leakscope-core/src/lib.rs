@@ -20,6 +20,7 @@ pub mod model;
 pub mod params;
 pub mod party;
 pub mod scan;
+pub mod time;
 pub mod vendors;
 
 pub use engine::{Analysis, Analyzer, Engine};
