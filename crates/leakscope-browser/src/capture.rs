@@ -219,9 +219,14 @@ pub struct BindingCall {
     pub name: String,
     /// The string the page passed.
     pub payload: String,
-    /// URL of the target (page or OOPIF) whose script called it.
+    /// URL of the tab's top-level page when the call arrived.
     pub frame_url: String,
+    /// The page, or the out-of-process iframe, whose script called it.
     pub target_type: TargetType,
+    /// Where the call came from (CDP session, execution context), so that
+    /// [`crate::Tab::evaluate_for`] answers in the same document.
+    pub(crate) session: String,
+    pub(crate) context: Option<i64>,
 }
 
 /// Set-up every target of the tab gets.
@@ -229,6 +234,7 @@ pub struct BindingCall {
 pub(crate) struct TabConfig {
     pub extra_headers: Vec<(String, String)>,
     pub init_scripts: Vec<String>,
+    pub worker_scripts: Vec<String>,
     pub bindings: Vec<String>,
     pub user_agent: String,
     pub platform: String,
@@ -434,14 +440,15 @@ impl TabShared {
         rx
     }
 
-    pub fn on_binding(&self, kind: TargetType, target_id: &str, p: &Value) {
-        let _ = target_id;
+    pub fn on_binding(&self, kind: TargetType, session: &str, p: &Value) {
         let mut st = self.lock();
         let call = BindingCall {
             name: str_at(p, "name"),
             payload: str_at(p, "payload"),
             frame_url: st.page_url.clone().unwrap_or_default(),
             target_type: kind,
+            session: session.to_owned(),
+            context: p.get("executionContextId").and_then(Value::as_i64),
         };
         st.bindings.retain(|tx| !tx.is_closed());
         if st.bindings.is_empty() {

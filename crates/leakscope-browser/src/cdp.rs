@@ -407,7 +407,7 @@ impl Driver {
                 tab.on_network(method, sid, kind, p);
             }
             m if m.starts_with("Page.") => tab.on_page_event(method, sid, &target_id, p),
-            "Runtime.bindingCalled" => tab.on_binding(kind, &target_id, p),
+            "Runtime.bindingCalled" => tab.on_binding(kind, sid, p),
             _ => {}
         }
     }
@@ -499,6 +499,12 @@ impl Driver {
                     self.fire("Runtime.addBinding", s, json!({"name": b}));
                 }
                 self.fire("Runtime.enable", s, json!({}));
+            }
+        }
+        if !matches!(kind, TargetType::Page | TargetType::Iframe) {
+            // The worker is paused before its first statement: this runs first.
+            for src in &cfg.worker_scripts {
+                self.fire("Runtime.evaluate", s, json!({"expression": src}));
             }
         }
         if kind == TargetType::Page {

@@ -221,6 +221,7 @@ impl Browser {
         let config = TabConfig {
             extra_headers: opts.extra_headers,
             init_scripts: opts.init_scripts,
+            worker_scripts: opts.worker_scripts,
             bindings: opts.bindings,
             bare: opts.bare,
             platform: if opts.device == Device::Mobile {

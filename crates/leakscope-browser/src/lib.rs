@@ -126,6 +126,8 @@ pub struct TabOptions {
     pub extra_headers: Vec<(String, String)>,
     /// Run in every frame before the page's own scripts.
     pub init_scripts: Vec<String>,
+    /// Run in every worker (dedicated, shared, service) before its own script.
+    pub worker_scripts: Vec<String>,
     /// `Runtime.addBinding` names; calls arrive on [`Tab::binding_calls`].
     pub bindings: Vec<String>,
     /// Leave the Network domain off: nothing is captured. Only for measuring

@@ -146,12 +146,37 @@ impl Tab {
     /// Evaluates `js` in the main frame (promises awaited, result by value).
     /// A thrown exception is `Err(Js)` with its message.
     pub async fn evaluate(&self, js: &str, timeout: Duration) -> Result<Value, BrowserError> {
+        self.evaluate_on(&self.session, None, js, timeout).await
+    }
+
+    /// Like [`Tab::evaluate`], in the document whose script made `call`: the
+    /// page, a same-process iframe or an out-of-process one. Fails if that
+    /// document is gone.
+    pub async fn evaluate_for(
+        &self,
+        call: &BindingCall,
+        js: &str,
+        timeout: Duration,
+    ) -> Result<Value, BrowserError> {
+        self.evaluate_on(&call.session, call.context, js, timeout)
+            .await
+    }
+
+    async fn evaluate_on(
+        &self,
+        session: &str,
+        context: Option<i64>,
+        js: &str,
+        timeout: Duration,
+    ) -> Result<Value, BrowserError> {
+        self.check()?;
+        let mut params = json!({"expression": js, "awaitPromise": true, "returnByValue": true, "userGesture": true});
+        if let Some(id) = context {
+            params["contextId"] = json!(id);
+        }
         let r = self
-            .call(
-                "Runtime.evaluate",
-                json!({"expression": js, "awaitPromise": true, "returnByValue": true, "userGesture": true}),
-                timeout,
-            )
+            .client
+            .call_within("Runtime.evaluate", Some(session), params, timeout)
             .await?;
         if let Some(ex) = r.get("exceptionDetails") {
             let msg = ex

@@ -191,3 +191,38 @@ async fn steps_consent_headers_and_navigating_away_lose_nothing() {
     .await
     .expect("test timed out");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_scripts_run_before_the_worker_does() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let Some((srv, browser)) = setup().await else { return };
+        let gpc = "for (const C of [self.Navigator, self.WorkerNavigator]) if (C) Object.defineProperty(C.prototype, 'globalPrivacyControl', {get: () => true, configurable: true});";
+        for (with, want) in [(true, "gpc=1"), (false, "gpc=0")] {
+            srv.sink.clear();
+            let tab = browser
+                .new_tab(TabOptions {
+                    init_scripts: vec![gpc.into()],
+                    worker_scripts: if with { vec![gpc.into()] } else { Vec::new() },
+                    ..TabOptions::default()
+                })
+                .await
+                .unwrap();
+            for page in ["worker.html", "sw.html"] {
+                visit(&tab, &format!("http://fixtures.test/{page}")).await;
+            }
+            tab.wait_quiet(Duration::from_millis(700), Duration::from_secs(8)).await;
+            tab.close().await;
+            let seen: Vec<String> = srv.sink.to_host("tracker.test").iter().map(|r| r.url()).collect();
+            // The worker's first statement already sees the property.
+            for path in ["/worker-gpc?", "/sw-gpc?"] {
+                assert!(
+                    seen.iter().any(|u| u.contains(path) && u.ends_with(want)),
+                    "{path} {want} (worker scripts: {with}); saw {seen:#?}"
+                );
+            }
+        }
+        browser.close().await;
+    })
+    .await
+    .expect("test timed out");
+}

@@ -36,8 +36,9 @@ const CARE_ACTIONS: &str = r"\b(book|schedul|refill|call|add to (cart|bag|basket
 const CLICKS_PER_PAGE: usize = 3;
 const CLICKS_PER_RUN: usize = 10;
 
-/// `navigator.globalPrivacyControl` true in every frame (with `Sec-GPC: 1`).
-const GPC_SCRIPT: &str = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true, configurable: true});";
+/// `navigator.globalPrivacyControl` true in every frame and worker (with
+/// `Sec-GPC: 1` on every request).
+const GPC_SCRIPT: &str = "for (const C of [self.Navigator, self.WorkerNavigator]) if (C) Object.defineProperty(C.prototype, 'globalPrivacyControl', {get: () => true, configurable: true});";
 
 fn now_rfc3339() -> String {
     let secs = SystemTime::now()
@@ -264,6 +265,7 @@ async fn run_one(
     if ctx.state == ConsentState::Gpc {
         tab_opts.extra_headers.push(("Sec-GPC".into(), "1".into()));
         tab_opts.init_scripts.push(GPC_SCRIPT.into());
+        tab_opts.worker_scripts.push(GPC_SCRIPT.into());
     }
     tab_opts.init_scripts.push(autoconsent::SHIM.into());
     tab_opts.init_scripts.push(autoconsent::BUNDLE.into());
@@ -380,10 +382,8 @@ async fn consent_loop(
         if call.name != autoconsent::BINDING {
             continue;
         }
-        // Only the top document is driven (evaluate reaches the main frame).
-        if call.target_type != leakscope_browser::TargetType::Page {
-            continue;
-        }
+        // Every frame runs its own autoconsent (banners often live in a
+        // consent vendor's iframe); each is answered in its own document.
         let reply = {
             let mut d = driver.lock().unwrap_or_else(|e| e.into_inner());
             let reply = d.handle(&call.payload);
@@ -399,16 +399,19 @@ async fn consent_loop(
         match reply {
             Reply::Nothing => {}
             Reply::Evaluate(js) => {
-                if let Err(e) = tab.evaluate(&js, t).await {
+                if let Err(e) = tab.evaluate_for(&call, &js, t).await {
                     tracing::debug!("autoconsent reply: {e}");
                 }
             }
             Reply::EvalThenRespond { id, code } => {
                 let ok = matches!(
-                    tab.evaluate(&autoconsent::eval_wrapper(&code), t).await,
+                    tab.evaluate_for(&call, &autoconsent::eval_wrapper(&code), t)
+                        .await,
                     Ok(Value::Bool(true))
                 );
-                let _ = tab.evaluate(&autoconsent::eval_response(&id, ok), t).await;
+                let _ = tab
+                    .evaluate_for(&call, &autoconsent::eval_response(&id, ok), t)
+                    .await;
             }
         }
     }

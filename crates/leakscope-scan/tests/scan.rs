@@ -84,6 +84,45 @@ async fn banner_that_gates_trackers_sends_nothing_after_reject() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_banner_in_a_cross_site_frame_is_refused_and_accepted_there() {
+    let server = site().await;
+    let mut o = opts(
+        &server,
+        &[leakscope_sites::pharmacy::FIXTURE_CONSENT_FRAME],
+        &[ConsentState::Reject, ConsentState::Accept],
+    );
+    o.parallel = 2;
+    o.journey = Some(Vec::new());
+    let out = run(o).await;
+    let note = |i: usize| out.info.runs[i].consent_note.clone().unwrap_or_default();
+    assert!(
+        note(0).contains("reject clicked in piano.io"),
+        "{:#?}",
+        out.info.runs[0]
+    );
+    assert!(
+        note(1).contains("accept clicked in piano.io"),
+        "{:#?}",
+        out.info.runs[1]
+    );
+    // The frame ran out of process: autoconsent was answered in it.
+    let frame_seen = out
+        .exchanges
+        .iter()
+        .any(|e| e.url.contains(leakscope_sites::pharmacy::CMP_HOST));
+    assert!(frame_seen, "the consent frame was never loaded");
+    let meta = |consent: &str| -> Vec<String> {
+        trackers(&out, consent)
+            .into_iter()
+            .filter(|t| t.starts_with("meta_pixel"))
+            .collect()
+    };
+    assert!(meta("rejected").is_empty(), "{:?}", meta("rejected"));
+    assert!(meta("none").is_empty(), "{:?}", meta("none"));
+    assert!(!meta("accepted").is_empty(), "{:#?}", out.report.events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tracking_after_reject_is_found_and_the_har_says_the_same() {
     let server = site().await;
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@
 //!
 //! Consent fixtures live on the same host under `/fixtures/` (see
 //! [`FIXTURE_CONSENT_RESPECTED`], [`FIXTURE_CONSENT_IGNORED`],
-//! [`FIXTURE_BUTTON_TEXT`]).
+//! [`FIXTURE_BUTTON_TEXT`], [`FIXTURE_CONSENT_FRAME`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -44,6 +44,14 @@ pub const FIXTURE_CONSENT_IGNORED: &str = "/fixtures/consent-ignored";
 pub const FIXTURE_PATIENT_EMAIL: &str = "jane.canary+rx7@example.com";
 /// No banner; a Meta Pixel sends the clicked button's text (`cd[buttonText]`).
 pub const FIXTURE_BUTTON_TEXT: &str = "/fixtures/button-text";
+/// The banner lives in a cross-site iframe ([`CMP_HOST`]), like Sourcepoint's
+/// or TrustArc's: a look-alike of the Piano banner that autoconsent's
+/// frame-only "piano.io" rule drives. The Meta Pixel loads only once the
+/// frame reports "Accept".
+pub const FIXTURE_CONSENT_FRAME: &str = "/fixtures/consent-frame";
+/// Host of the consent frame of [`FIXTURE_CONSENT_FRAME`] (its own site, so
+/// Chromium runs it out of process).
+pub const CMP_HOST: &str = "consent.northwind-cmp.test";
 
 const CONSENT_JS: &str = include_str!("../assets/pharmacy/consent.js");
 const SITE_JS: &str = include_str!("../assets/pharmacy/site.js");
@@ -169,7 +177,11 @@ const STORES: &[(&str, &str)] = &[
 
 /// Routes for the site host plus every tracker host.
 pub fn pharmacy() -> HostRouter {
-    with_trackers(HostRouter::new().host(PHARMACY_HOST, site()))
+    with_trackers(
+        HostRouter::new()
+            .host(PHARMACY_HOST, site())
+            .host(CMP_HOST, Router::new().fallback(cmp_frame)),
+    )
 }
 
 /// The same routes: the consent fixtures are pages of the pharmacy host.
@@ -211,6 +223,7 @@ fn site() -> Router {
         .route(FIXTURE_CONSENT_RESPECTED, get(fixture_respected))
         .route(FIXTURE_CONSENT_IGNORED, get(fixture_ignored))
         .route(FIXTURE_BUTTON_TEXT, get(fixture_button))
+        .route(FIXTURE_CONSENT_FRAME, get(fixture_frame))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(not_found)
 }
@@ -256,6 +269,9 @@ enum TagMode {
     Ignored,
     /// No banner, only the Meta Pixel, ungated.
     MetaOnly,
+    /// The banner is a cross-site iframe; only the Meta Pixel, loaded when
+    /// the frame posts "accepted".
+    Framed,
 }
 
 /// Page-specific tracking calls, per vendor (JavaScript statements).
@@ -328,10 +344,11 @@ fn tags(page: &Page) -> String {
     let (meta_g, ga_g, tt_g, meta_gpc): (&[&str], &[&str], &[&str], bool) = match page.mode {
         TagMode::Site => (&["C0004"], &["C0002"], &[], true),
         TagMode::Respected => (&["C0004"], &["C0002"], &["C0004"], false),
-        TagMode::Ignored | TagMode::MetaOnly => (&[], &[], &[], false),
+        TagMode::Ignored | TagMode::MetaOnly | TagMode::Framed => (&[], &[], &[], false),
     };
+    let only_meta = matches!(page.mode, TagMode::MetaOnly | TagMode::Framed);
     let mut out = String::new();
-    if page.mode != TagMode::MetaOnly {
+    if !only_meta {
         out.push_str(
             "<script src=\"/static/otSDKStub.js\" data-domain-script=\"nw-demo-0001\"></script>\n",
         );
@@ -352,8 +369,11 @@ fn tags(page: &Page) -> String {
         m.push('\n');
         m.push_str(call);
     }
+    if page.mode == TagMode::Framed {
+        m = framed_consent(&m);
+    }
     out.push_str(&script(&m, meta_g, meta_gpc));
-    if page.mode != TagMode::MetaOnly {
+    if !only_meta {
         out.push_str("<!-- Google tag (gtag.js) -->\n");
         out.push_str(&script_src(&gtag_src(GA4_ID), ga_g));
         let mut g = gtag_base_code(GA4_ID);
@@ -381,7 +401,7 @@ fn render(page: &Page, gpc_header: bool) -> Html<String> {
     for (href, label) in NAV {
         let _ = write!(nav, "<li><a href=\"{href}\">{label}</a></li>");
     }
-    let footer_settings = if page.mode == TagMode::MetaOnly {
+    let footer_settings = if matches!(page.mode, TagMode::MetaOnly | TagMode::Framed) {
         ""
     } else {
         "<button type=\"button\" id=\"ot-sdk-btn\" class=\"ot-sdk-show-settings\">Cookie Settings</button>"
@@ -869,6 +889,69 @@ async fn fixture_button(headers: HeaderMap) -> Html<String> {
 <button type="submit">Email me my results</button>
 </form>"#,
         &headers,
+    )
+}
+
+async fn fixture_frame(headers: HeaderMap) -> Html<String> {
+    fixture_page(
+        "Consent in a frame",
+        TagMode::Framed,
+        "<h1>Consent in a frame</h1><p>The cookie banner below is served by a consent vendor's own site; the Meta Pixel waits for its “Accept”.</p>\n<div id=\"cmp-slot\"></div>",
+        &headers,
+    )
+}
+
+/// Wraps tag code so it runs once the consent frame says "accepted". The
+/// frame is added by the same script, on the page's own scheme and port.
+fn framed_consent(code: &str) -> String {
+    format!(
+        r#"(function () {{
+  var f = document.createElement('iframe');
+  f.title = 'Cookie consent';
+  f.style.cssText = 'width:100%;height:180px;border:1px solid #ccc';
+  f.src = location.protocol + '//{CMP_HOST}' + (location.port ? ':' + location.port : '') + '/banner';
+  function mount() {{
+    (document.getElementById('cmp-slot') || document.body).appendChild(f);
+  }}
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mount);
+  else mount();
+  var done = false;
+  window.addEventListener('message', function (e) {{
+    var host = '';
+    try {{ host = new URL(e.origin).hostname; }} catch (err) {{}}
+    if (host !== '{CMP_HOST}' || e.data !== 'nw-consent:accepted' || done) return;
+    done = true;
+{code}
+  }});
+}})();"#
+    )
+}
+
+/// The consent vendor's frame: a Piano-like banner (our own markup, with
+/// the ids autoconsent's "piano.io" rule looks for) that tells the embedding
+/// page what the visitor chose.
+async fn cmp_frame() -> Html<&'static str> {
+    Html(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Cookie consent</title></head>
+<body style="font-family:sans-serif;margin:0">
+<div id="piano-cookie_banner" style="padding:12px;background:#f4f4f4">
+<p>We and our partners use cookies for analytics and advertising.</p>
+<button type="button" data-acceptance-button>Accept all</button>
+<button type="button" data-close-button>Reject all</button>
+</div>
+<script>
+(function () {
+  var banner = document.getElementById('piano-cookie_banner');
+  function choose(c) {
+    banner.style.display = 'none';
+    parent.postMessage('nw-consent:' + c, '*');
+  }
+  banner.querySelector('[data-acceptance-button]').addEventListener('click', function () { choose('accepted'); });
+  banner.querySelector('[data-close-button]').addEventListener('click', function () { choose('rejected'); });
+})();
+</script>
+</body></html>"#,
     )
 }
 
