@@ -62,12 +62,13 @@ def main():
     ap.add_argument('pages', nargs='+')
     a = ap.parse_args()
     host_rule = f'--host-resolver-rules=MAP * 127.0.0.1:{a.port}'
-    journey = tempfile.NamedTemporaryFile('w', suffix='.toml', delete=False)
     # One page, loaded and left to settle (400 ms without a request, like
-    # Blacklight's networkidle2), one more screenshot. Blacklight also types
-    # into inputs and scrolls; leakscope's own actions are off here.
-    journey.write('[[step]]\nscreenshot = "loaded"\n')
-    journey.close()
+    # Blacklight's networkidle2), with one screenshot and the DOM kept
+    # (--load-only). Blacklight also types into inputs and scrolls; leakscope's
+    # own actions are off here. Both get the same flags and device.
+    ls_common = ['--consent', 'none', '--max-pages', '0', '--load-only', '--device', 'mobile',
+                 '--chrome', a.chrome, f'--chrome-arg={host_rule}', '--chrome-arg=--ignore-certificate-errors',
+                 '--chrome-arg=--unsafely-treat-insecure-origin-as-secure=http://fixtures.test']
     rows = []
     for page in a.pages:
         url = page
@@ -85,10 +86,7 @@ def main():
                 else:
                     print(f'blacklight failed on {url} (exit {rc})', file=sys.stderr)
             with tempfile.TemporaryDirectory() as out:
-                t, m, o, rc = measure([a.leakscope, 'scan', url, '--consent', 'none', '--max-pages', '0',
-                                       '--journey', journey.name, '--chrome', a.chrome,
-                                       f'--chrome-arg={host_rule}', '--chrome-arg=--ignore-certificate-errors',
-                                       '--out', out, '--format', 'json'])
+                t, m, o, rc = measure([a.leakscope, 'scan', url, *ls_common, '--out', out, '--format', 'json'])
                 if rc in (0, 1):  # 1: findings over --fail-on (none by default)
                     ls_t.append(t); ls_m.append(m)
                     doc = json.loads(o)
@@ -123,11 +121,7 @@ def main():
     # in one invocation, per page.
     batch = None
     with tempfile.TemporaryDirectory() as out:
-        t, m, o, rc = measure([a.leakscope, 'scan', *a.pages, '--consent', 'none', '--max-pages', '0',
-                               '--device', 'mobile', '--journey', journey.name, '--chrome', a.chrome,
-                               f'--chrome-arg={host_rule}', '--chrome-arg=--ignore-certificate-errors',
-                               '--chrome-arg=--unsafely-treat-insecure-origin-as-secure=http://fixtures.test',
-                               '--out', out, '--format', 'json'])
+        t, m, o, rc = measure([a.leakscope, 'scan', *a.pages, *ls_common, '--out', out, '--format', 'json'])
         if rc in (0, 1):
             batch = (t, m)
     print('| page | Blacklight s | leakscope s | speed-up | Blacklight MiB | leakscope MiB | requests BL / LS | Meta events BL / LS (POST) | missed |')

@@ -111,13 +111,14 @@ impl Browser {
         flags.extend(opts.args.iter().cloned());
         let mut child = Command::new(&chrome)
             .args(&flags)
-            .arg("about:blank")
+            .arg("--no-startup-window")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| launch_err(e.to_string()))?;
+        tracing::debug!(chrome = %chrome.display(), "chromium spawned");
         let Some(stderr) = child.stderr.take() else {
             return Err(launch_err("no stderr pipe".into()));
         };
@@ -148,6 +149,7 @@ impl Browser {
                 });
             }
         };
+        tracing::debug!("chromium listening on {ws}");
         // Keep draining stderr: a full pipe would block Chromium.
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -174,6 +176,7 @@ impl Browser {
         client
             .call("Target.setDiscoverTargets", None, json!({"discover": true}))
             .await?;
+        tracing::debug!("browser connected and auto-attach on");
         let mut all_flags = flags;
         all_flags.insert(0, chrome.display().to_string());
         Ok(Browser {
@@ -270,6 +273,7 @@ impl Browser {
             }
         };
         let target_id = str_at(&created, "targetId");
+        tracing::debug!("tab target created");
         // Wait for the attach (Network enabled, target resumed).
         let mut changed = shared.changed.subscribe();
         let wait = async {
@@ -299,6 +303,7 @@ impl Browser {
             json!({"expression": "1"}),
         )
         .await?;
+        tracing::debug!("tab ready");
         Ok(Tab::new(shared, c.clone(), session, target_id, context_id))
     }
 

@@ -90,6 +90,7 @@ impl Tab {
             });
         }
         let loader = str_at(&nav, "loaderId");
+        tracing::debug!("navigation to {url} committed");
         if !loader.is_empty() {
             let wait = async {
                 loop {
@@ -118,6 +119,7 @@ impl Tab {
                 }
             }
         }
+        tracing::debug!("{url} loaded");
         let st = self.shared.lock();
         let status = st
             .doc_status
@@ -224,7 +226,7 @@ impl Tab {
         let r = self
             .call(
                 "Page.captureScreenshot",
-                json!({"format": "png"}),
+                json!({"format": "png", "optimizeForSpeed": true}),
                 self.client.timeout,
             )
             .await?;

@@ -129,8 +129,13 @@ struct ScanArgs {
     #[arg(long, default_value_t = 5)]
     max_pages: usize,
     /// A journey in TOML replacing the default one (see leakscope-scan's journey docs).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "load_only")]
     journey: Option<PathBuf>,
+    /// Only load each URL (and refuse or accept its banner in those consent
+    /// states), keeping its evidence: no scroll, links, search, clicks or
+    /// forms. For quick surveys of many sites.
+    #[arg(long)]
+    load_only: bool,
     /// Submit the forms filled with the canary persona (default: fill and
     /// click, but swallow the submission).
     #[arg(long)]
@@ -246,7 +251,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Diagnostics on stderr for everything but the gateway (which sets up its
+/// own): silent unless `LEAKSCOPE_LOG` is set, e.g.
+/// `LEAKSCOPE_LOG=leakscope_browser=debug,leakscope_scan=debug` to see where a
+/// scan spends its time (timestamps are seconds since start).
+fn init_diagnostics() {
+    let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("LEAKSCOPE_LOG") else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    if !matches!(cli.command, Command::Gateway(_)) {
+        init_diagnostics();
+    }
     let engine = Engine::new();
     match cli.command {
         Command::Analyze {
@@ -420,6 +443,7 @@ fn scan_options(
                 &p.display().to_string(),
             )?)
         }
+        None if a.load_only => Some(Vec::new()),
         None => None,
     };
     let mut chrome_args = more_chrome_args;

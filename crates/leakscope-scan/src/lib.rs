@@ -113,7 +113,8 @@ pub struct ScanOptions {
     pub device: Device,
     /// Same-site pages visited after the first, breadth-first.
     pub max_pages: usize,
-    /// A declarative journey replacing the default one.
+    /// A declarative journey replacing the default one. Empty: only load the
+    /// URL (and make the consent choice), as `--load-only` does.
     pub journey: Option<Vec<journey::Action>>,
     /// Submit the forms filled with the persona (off: fill only).
     pub submit_forms: bool,

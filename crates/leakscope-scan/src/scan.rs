@@ -153,6 +153,7 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
         }
     }
     browser.close().await;
+    tracing::debug!("browser closed");
 
     // Analyse what the HARs say, as `analyze` would read them.
     let engine = Engine::new();
@@ -174,6 +175,7 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
         }
     }
     let report = pipeline.finish();
+    tracing::debug!("analysed");
     let info = ScanInfo {
         runs,
         canaries: persona.infos(),
@@ -458,6 +460,7 @@ impl Runner<'_, '_> {
         self.n += 1;
         let id = format!("{}/{}-{}", self.ctx.name, self.n, slug(what));
         self.tab.set_step(Some(id.clone()));
+        tracing::debug!("step {id} begins");
         self.progress.step(&self.ctx.name, what);
         id
     }
@@ -467,6 +470,7 @@ impl Runner<'_, '_> {
         self.tab
             .wait_quiet(Duration::from_millis(400), self.ctx.opts.settle)
             .await;
+        tracing::debug!("step {id}: network quiet");
         let url = self.tab.page_url().unwrap_or_default();
         let mut step = StepInfo {
             id: id.clone(),
@@ -492,12 +496,17 @@ impl Runner<'_, '_> {
             if let Some(parent) = abs.parent()
                 && std::fs::create_dir_all(parent).is_ok()
             {
-                if let Ok(Ok(png)) = tokio::time::timeout(self.t(), self.tab.screenshot()).await
+                // Both at once: the capture is the browser's, the DOM the page's.
+                let (png, html) = tokio::join!(
+                    tokio::time::timeout(self.t(), self.tab.screenshot()),
+                    tokio::time::timeout(self.t(), self.tab.dom_snapshot())
+                );
+                if let Ok(Ok(png)) = png
                     && std::fs::write(abs.with_extension("png"), png).is_ok()
                 {
                     step.screenshot = Some(rel.with_extension("png").display().to_string());
                 }
-                if let Ok(Ok(html)) = tokio::time::timeout(self.t(), self.tab.dom_snapshot()).await
+                if let Ok(Ok(html)) = html
                     && std::fs::write(abs.with_extension("html"), html).is_ok()
                 {
                     step.dom = Some(rel.with_extension("html").display().to_string());
@@ -505,6 +514,7 @@ impl Runner<'_, '_> {
             }
         }
         self.captured.extend(self.tab.take_requests());
+        tracing::debug!("step {id}: evidence kept");
         self.steps.push(step);
     }
 
