@@ -126,6 +126,21 @@ pub fn params(data: &[u8]) {
     black_box(params::percent_decode(&s));
 }
 
+/// `html`: DOM-snapshot redaction on arbitrary text. Redacting again must
+/// change nothing (notes are never redacted twice), and every value it
+/// replaced must be gone from the output.
+pub fn html(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    let once = leakscope_core::html::redact_secrets(&s);
+    let again = leakscope_core::html::redact_secrets(&once.html);
+    assert_eq!(again.html, once.html, "redaction is not idempotent");
+    assert!(
+        again.kinds.is_empty(),
+        "second pass found {:?}",
+        again.kinds
+    );
+}
+
 /// Event-endpoint URLs of every product in the built-in vendor database,
 /// plus look-alikes on first-party hosts that reach the proxy detection.
 pub fn vendor_urls() -> Vec<String> {

@@ -55,6 +55,22 @@ fn tracker_query() -> impl Strategy<Value = String> {
     })
 }
 
+/// Pieces of pages with credentials in them, in odd quoting and nesting.
+fn html_part() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("<input type=hidden name=csrf value=".to_owned()),
+        Just("<meta name='csrf-token' content=\"".to_owned()),
+        Just("<INPUT TYPE=PASSWORD VALUE=".to_owned()),
+        Just("<a href=\"/me?a=1&amp;access_token=".to_owned()),
+        Just("{\"access_token\": \"".to_owned()),
+        Just("password: '".to_owned()),
+        Just("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.".to_owned()),
+        Just("EAAB".to_owned()),
+        Just("[redacted: 3 chars]".to_owned()),
+        "[a-zA-Z0-9_\\-\"'<>=&;?:/ .]{0,24}",
+    ]
+}
+
 fn gzip(b: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let _ = e.write_all(b);
@@ -81,6 +97,16 @@ proptest! {
         let mut data = sel;
         data.extend(payload);
         fuzz::body(&data);
+    }
+
+    #[test]
+    fn html_random_bytes(data in prop::collection::vec(any::<u8>(), 0..512)) {
+        fuzz::html(&data);
+    }
+
+    #[test]
+    fn html_shaped(parts in prop::collection::vec(html_part(), 0..12)) {
+        fuzz::html(parts.concat().as_bytes());
     }
 
     #[test]

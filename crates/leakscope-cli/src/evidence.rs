@@ -110,6 +110,27 @@ pub fn write(
                     path: rel.to_owned(),
                     bytes: copy,
                 });
+            } else if rel.ends_with(".html") {
+                // DOM snapshots: the scanner writes them redacted already;
+                // this also covers older scans (a second pass changes nothing).
+                let text = String::from_utf8_lossy(&bytes);
+                let r = leakscope_core::html::redact_secrets(&text);
+                redactions.extend(r.kinds.iter().map(|k| BundleRedaction {
+                    file: rel.to_owned(),
+                    redaction: har::Redaction {
+                        entry: None,
+                        location: "dom".into(),
+                        kind: (*k).to_owned(),
+                    },
+                }));
+                let copy = match r.html {
+                    std::borrow::Cow::Borrowed(_) => bytes,
+                    std::borrow::Cow::Owned(s) => s.into_bytes(),
+                };
+                files.push(BundleFile {
+                    path: rel.to_owned(),
+                    bytes: copy,
+                });
             } else {
                 files.push(BundleFile {
                     path: rel.to_owned(),

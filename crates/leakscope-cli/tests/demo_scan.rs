@@ -49,8 +49,17 @@ fn run_bounded(args: &[&str], limit: Duration) -> (i32, String, String) {
 fn demo_scan_finds_every_tag_family_a_canary_and_tracking_after_reject() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().to_str().unwrap();
+    let bundle = dir.path().join("bundle");
     let (code, stdout, stderr) = run_bounded(
-        &["demo", "--format", "json", "--out", out_dir],
+        &[
+            "demo",
+            "--format",
+            "json",
+            "--out",
+            out_dir,
+            "--evidence",
+            bundle.to_str().unwrap(),
+        ],
         Duration::from_secs(420),
     );
     assert_eq!(code, 0, "{stderr}");
@@ -89,4 +98,37 @@ fn demo_scan_finds_every_tag_family_a_canary_and_tracking_after_reject() {
     );
     assert!(dir.path().join("results.json").is_file());
     assert!(dir.path().join("reject.har").is_file());
+
+    // The refill form's CSRF token is in no DOM snapshot, on disk or in the
+    // bundle, while the snapshots themselves are there.
+    let token = leakscope_sites::pharmacy::REFILL_CSRF_TOKEN;
+    let (mut doms, mut refill) = (0, 0);
+    for root in [dir.path().join("steps"), bundle.join("steps")] {
+        for f in walk(&root) {
+            if f.extension().is_some_and(|e| e == "html") {
+                doms += 1;
+                let text = std::fs::read_to_string(&f).unwrap();
+                assert!(
+                    !text.contains(token),
+                    "{} keeps the CSRF token",
+                    f.display()
+                );
+                refill += usize::from(text.contains(r#"name="csrf_token" value="[redacted: "#));
+            }
+        }
+    }
+    assert!(doms > 10, "only {doms} DOM snapshots");
+    assert!(refill > 0, "no snapshot of the refill form");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
 }

@@ -16,6 +16,7 @@ pub mod body;
 pub mod decode;
 pub mod engine;
 pub mod error;
+pub mod html;
 pub mod model;
 pub mod params;
 pub mod party;

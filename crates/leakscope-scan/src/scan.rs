@@ -506,8 +506,14 @@ impl Runner<'_, '_> {
                 {
                     step.screenshot = Some(rel.with_extension("png").display().to_string());
                 }
+                // Pages hold CSRF tokens, typed passwords, access tokens:
+                // the snapshot keeps the page, not those.
                 if let Ok(Ok(html)) = html
-                    && std::fs::write(abs.with_extension("html"), html).is_ok()
+                    && std::fs::write(
+                        abs.with_extension("html"),
+                        leakscope_core::html::redact_secrets(&html).html.as_bytes(),
+                    )
+                    .is_ok()
                 {
                     step.dom = Some(rel.with_extension("html").display().to_string());
                 }

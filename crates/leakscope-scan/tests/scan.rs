@@ -224,6 +224,8 @@ async fn button_text_sent_after_a_click_is_found() {
 async fn canary_typed_into_a_form_leaks_hashed_and_in_base64() {
     let server = site().await;
     let mut o = opts(&server, &["/pharmacy/refill"], &[ConsentState::None]);
+    let dir = tempfile::tempdir().unwrap();
+    o.out_dir = Some(dir.path().to_owned());
     let persona = Persona::random();
     o.persona = Some(persona.clone());
     o.journey = Some(
@@ -259,6 +261,21 @@ wait = 1
             .iter()
             .any(|r| r.method == "POST" && r.target.starts_with("/pharmacy/refill")),
         "the form was submitted"
+    );
+    // The DOM snapshots keep the typed canary but not the form's CSRF token.
+    let mut doms = Vec::new();
+    for step in &out.info.runs[0].steps {
+        let html = std::fs::read_to_string(dir.path().join(step.dom.as_deref().unwrap())).unwrap();
+        assert!(
+            !html.contains(leakscope_sites::pharmacy::REFILL_CSRF_TOKEN),
+            "{}",
+            step.id
+        );
+        doms.push(html);
+    }
+    assert!(
+        doms.iter()
+            .any(|h| h.contains(r#"name="csrf_token" value="[redacted: 32 chars]""#))
     );
 }
 

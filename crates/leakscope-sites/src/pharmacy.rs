@@ -53,6 +53,10 @@ pub const FIXTURE_CONSENT_FRAME: &str = "/fixtures/consent-frame";
 /// Chromium runs it out of process).
 pub const CMP_HOST: &str = "consent.northwind-cmp.test";
 
+/// The refill form's hidden CSRF token: a credential that DOM snapshots
+/// must not keep (tests look for it in the evidence).
+pub const REFILL_CSRF_TOKEN: &str = "nw-csrf-Q7k2VbW4tN0pL7xR1sY9dE3f";
+
 const CONSENT_JS: &str = include_str!("../assets/pharmacy/consent.js");
 const SITE_JS: &str = include_str!("../assets/pharmacy/site.js");
 const SITE_CSS: &str = include_str!("../assets/pharmacy/site.css");
@@ -660,6 +664,7 @@ async fn refill_form(
         r#"<h1>Refill a prescription</h1>
 <p>Ready for pickup in as little as 2 hours. We'll text you when it's ready.</p>
 <form id="refill-form" name="prescription_refill" action="/pharmacy/refill" method="post" aria-labelledby="refill-title">
+<input type="hidden" name="csrf_token" value="{REFILL_CSRF_TOKEN}">
 <h2 id="refill-title" class="visually-hidden">Refill details</h2>
 <div class="form-grid">
 <div><label for="first_name">First name</label><input id="first_name" name="first_name" autocomplete="given-name" required></div>
