@@ -37,6 +37,9 @@ const FLAGS: &[&str] = &[
     "--password-store=basic",
     "--use-mock-keychain",
     "--remote-debugging-port=0",
+    // No default tab: its renderer would start alongside the first scan
+    // tab's and slow it (measured on 2 cores, results/blacklight.md).
+    "--no-startup-window",
 ];
 
 /// The Chromium binary to use: `explicit`, else `$CHROME`, else
@@ -111,7 +114,6 @@ impl Browser {
         flags.extend(opts.args.iter().cloned());
         let mut child = Command::new(&chrome)
             .args(&flags)
-            .arg("--no-startup-window")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
