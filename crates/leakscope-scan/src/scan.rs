@@ -140,7 +140,13 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
                 });
             }
             let har_name = format!("{}.har", ctx.name);
-            let har = leakscope_browser::har::to_har(&captured, &browser_info);
+            let mut har = leakscope_browser::har::to_har(&captured, &browser_info);
+            // The HAR is an output: session cookies, credential headers and
+            // body secrets go, exactly as in an evidence bundle's copy.
+            let redacted = leakscope_report::har::redact(&mut har);
+            if !redacted.is_empty() {
+                tracing::debug!("{}: {} secret(s) redacted", ctx.name, redacted.len());
+            }
             let bytes = serde_json::to_vec_pretty(&har).unwrap_or_default();
             if let Some(dir) = &opts.out_dir {
                 write(&dir.join(&har_name), &bytes)?;

@@ -158,6 +158,25 @@ async fn tracking_after_reject_is_found_and_the_har_says_the_same() {
 
     // Evidence on disk, and `analyze` of the HARs gives the same finding ids.
     assert!(dir.path().join("results.json").is_file());
+    // The page's session cookie went out with later requests; no HAR keeps it.
+    let sent_cookie = server.sink.all().iter().any(|r| {
+        r.header("cookie")
+            .is_some_and(|c| c.contains(leakscope_sites::pharmacy::FIXTURE_SESSION_COOKIE))
+    });
+    assert!(sent_cookie, "the fixture's session cookie was never sent");
+    for run in &out.info.runs {
+        let har = std::fs::read_to_string(dir.path().join(run.har.as_deref().unwrap())).unwrap();
+        assert!(
+            !har.contains(leakscope_sites::pharmacy::FIXTURE_SESSION_COOKIE),
+            "{} keeps the session cookie",
+            run.consent
+        );
+        assert!(
+            har.contains("nw_session=[redacted session cookie: "),
+            "{}",
+            run.consent
+        );
+    }
     let reject = &out.info.runs[0];
     assert_eq!(reject.har.as_deref(), Some("reject.har"));
     let shot = reject.steps[0].screenshot.as_deref().expect("screenshot");

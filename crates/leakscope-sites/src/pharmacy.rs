@@ -42,6 +42,9 @@ pub const FIXTURE_CONSENT_IGNORED: &str = "/fixtures/consent-ignored";
 /// The signed-in patient of [`FIXTURE_CONSENT_IGNORED`]: the page hands this
 /// email to Meta (`fbq('init', id, {em})`) and TikTok (`ttq.identify`).
 pub const FIXTURE_PATIENT_EMAIL: &str = "jane.canary+rx7@example.com";
+/// The value of the `nw_session` cookie [`FIXTURE_CONSENT_IGNORED`] sets: a
+/// credential no scan output may keep.
+pub const FIXTURE_SESSION_COOKIE: &str = "nwsess-4f8Kq2ZpX9cV7bN1mT6yR3wE";
 /// No banner; a Meta Pixel sends the clicked button's text (`cd[buttonText]`).
 pub const FIXTURE_BUTTON_TEXT: &str = "/fixtures/button-text";
 /// The banner lives in a cross-site iframe ([`CMP_HOST`]), like Sourcepoint's
@@ -863,7 +866,7 @@ async fn fixture_respected(headers: HeaderMap) -> Html<String> {
     )
 }
 
-async fn fixture_ignored(headers: HeaderMap) -> Html<String> {
+async fn fixture_ignored(headers: HeaderMap) -> Response {
     let mut page = Page::new(
         "Consent ignored",
         "<h1>Consent ignored</h1><p>Signed in as Jane. The banner is for show: Meta Pixel, GA4 and TikTok fire on load and keep firing after “Reject All”.</p><p><a href=\"/fixtures/consent-ignored?page=2\">Next page</a></p>".to_owned(),
@@ -879,7 +882,15 @@ async fn fixture_ignored(headers: HeaderMap) -> Html<String> {
         "ttq.track('ViewContent',{});",
         js_value(&json!({ "content_name": "Lab results" }))
     ));
-    render(&page, gpc_header(&headers))
+    // Signed in: a session cookie, which every later request carries.
+    (
+        [(
+            header::SET_COOKIE,
+            format!("nw_session={FIXTURE_SESSION_COOKIE}; Path=/; HttpOnly"),
+        )],
+        render(&page, gpc_header(&headers)),
+    )
+        .into_response()
 }
 
 async fn fixture_button(headers: HeaderMap) -> Html<String> {
