@@ -57,9 +57,20 @@ impl Tab {
     }
 
     async fn call(&self, method: &str, params: Value, t: Duration) -> Result<Value, BrowserError> {
+        self.call_on(&self.session, method, params, t).await
+    }
+
+    /// A command on one of the tab's sessions (the page's, or a frame's).
+    async fn call_on(
+        &self,
+        session: &str,
+        method: &str,
+        params: Value,
+        t: Duration,
+    ) -> Result<Value, BrowserError> {
         self.check()?;
         self.client
-            .call_within(method, Some(&self.session), params, t)
+            .call_within(method, Some(session), params, t)
             .await
     }
 
@@ -171,14 +182,12 @@ impl Tab {
         js: &str,
         timeout: Duration,
     ) -> Result<Value, BrowserError> {
-        self.check()?;
         let mut params = json!({"expression": js, "awaitPromise": true, "returnByValue": true, "userGesture": true});
         if let Some(id) = context {
             params["contextId"] = json!(id);
         }
         let r = self
-            .client
-            .call_within("Runtime.evaluate", Some(session), params, timeout)
+            .call_on(session, "Runtime.evaluate", params, timeout)
             .await?;
         if let Some(ex) = r.get("exceptionDetails") {
             let msg = ex

@@ -213,7 +213,7 @@ async fn worker_scripts_run_before_the_worker_does() {
             tab.wait_quiet(Duration::from_millis(700), Duration::from_secs(8)).await;
             tab.close().await;
             let seen: Vec<String> = srv.sink.to_host("tracker.test").iter().map(|r| r.url()).collect();
-            // The worker's first statement already sees the property.
+            // The workers' own scripts already see the property.
             for path in ["/worker-gpc?", "/sw-gpc?"] {
                 assert!(
                     seen.iter().any(|u| u.contains(path) && u.ends_with(want)),

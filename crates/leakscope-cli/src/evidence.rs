@@ -100,16 +100,13 @@ pub fn write(
                     continue;
                 }
             };
-            if rel.ends_with(".har") || rel.ends_with(".har.gz") {
+            let bytes = if rel.ends_with(".har") || rel.ends_with(".har.gz") {
                 let (copy, notes) = har::redact_bytes(&bytes, rel)?;
                 redactions.extend(notes.into_iter().map(|n| BundleRedaction {
                     file: rel.to_owned(),
                     redaction: n,
                 }));
-                files.push(BundleFile {
-                    path: rel.to_owned(),
-                    bytes: copy,
-                });
+                copy
             } else if rel.ends_with(".html") {
                 // DOM snapshots: the scanner writes them redacted already;
                 // this also covers older scans (a second pass changes nothing).
@@ -123,20 +120,17 @@ pub fn write(
                         kind: (*k).to_owned(),
                     },
                 }));
-                let copy = match r.html {
+                match r.html {
                     std::borrow::Cow::Borrowed(_) => bytes,
                     std::borrow::Cow::Owned(s) => s.into_bytes(),
-                };
-                files.push(BundleFile {
-                    path: rel.to_owned(),
-                    bytes: copy,
-                });
+                }
             } else {
-                files.push(BundleFile {
-                    path: rel.to_owned(),
-                    bytes,
-                });
-            }
+                bytes
+            };
+            files.push(BundleFile {
+                path: rel.to_owned(),
+                bytes,
+            });
         }
     }
     let mut results_json = serde_json::to_vec_pretty(r)?;

@@ -98,11 +98,12 @@ const MAX_PASSES: usize = 16;
 
 fn pass(out: &mut Cow<'_, str>, kinds: &mut Vec<&'static str>) {
     let step = |out: &mut Cow<'_, str>, re: &Regex, f: &mut dyn FnMut(&Captures) -> String| {
-        if re.is_match(out) {
-            let next = re.replace_all(out, |c: &Captures| f(c)).into_owned();
-            if next != **out {
-                *out = Cow::Owned(next);
-            }
+        // Borrowed: no match. Owned may still equal the input when every
+        // match was a note already.
+        if let Cow::Owned(next) = re.replace_all(out, |c: &Captures| f(c))
+            && next != **out
+        {
+            *out = Cow::Owned(next);
         }
     };
     step(out, &TAG, &mut |c| field_tag(&c[0], kinds));

@@ -105,7 +105,7 @@ async fn a_banner_in_a_cross_site_frame_is_refused_and_accepted_there() {
         "{:#?}",
         out.info.runs[1]
     );
-    // The frame ran out of process: autoconsent was answered in it.
+    // The banner came from the consent vendor's own site.
     let frame_seen = out
         .exchanges
         .iter()
