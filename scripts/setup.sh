@@ -18,9 +18,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# The CAPI tests drive Meta's official Python Business SDK against loopback servers.
-if ! python3 -c 'import facebook_business' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+# The CAPI tests drive Meta's official Python Business SDK against loopback
+# servers. It goes into the project's own virtual environment (.venv, ignored
+# by git), never into the system's Python; the tests look there first.
+if ! .venv/bin/python -c 'import facebook_business' 2>/dev/null; then
+  echo "setup: installing Meta's Python Business SDK into .venv/"
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 fi
 
 # The gateway tests drive Meta's official Node Business SDK (npm, pinned in tests/sdk/node).
@@ -31,5 +35,6 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 if [ ! -d tests/sdk/node/node_modules/facebook-nodejs-business-sdk ]; then
+  echo "setup: installing Meta's Node Business SDK into tests/sdk/node/node_modules/"
   (cd tests/sdk/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -2,16 +2,24 @@
 # Starts a throwaway PostgreSQL (Debian's package) on 127.0.0.1:55432 for the
 # gateway's shared-queue test and prints the export line for it:
 #   eval "$(scripts/start-test-postgres.sh)"
-# Stop: su postgres -c "$PGBIN/pg_ctl -D $LEAKSCOPE_TEST_PG_DIR/data -m fast stop"
+# Stop it and remove its data: scripts/start-test-postgres.sh --stop
 # Needs root (CI runs as root). Idempotent within one machine session.
 set -euo pipefail
 PORT=${LEAKSCOPE_TEST_PG_PORT:-55432}
+DIR=${LEAKSCOPE_TEST_PG_DIR:-/tmp/leakscope-test-pg}
+if [ "${1:-}" = "--stop" ]; then
+  if [ -d "$DIR/data" ]; then
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    su postgres -c "$PGBIN/pg_ctl -D $DIR/data -m fast -w stop" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$DIR"
+  exit 0
+fi
 if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
 fi
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-DIR=${LEAKSCOPE_TEST_PG_DIR:-/tmp/leakscope-test-pg}
 if ! "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
   rm -rf "$DIR"
   mkdir -p "$DIR"

@@ -3,7 +3,8 @@
 //! points the SDK at a loopback server and writes each captured request as
 //! leakscope JSONL; this test decodes them.
 //!
-//! Needs `python3` with `facebook_business` importable. Without it the test
+//! Needs Python with `facebook_business` importable: `.venv/` (made by
+//! scripts/setup.sh), `$LEAKSCOPE_PYTHON` or `python3`. Without it the test
 //! skips loudly, or fails when `CI` is set.
 
 use std::path::{Path, PathBuf};
@@ -46,10 +47,25 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The project's virtual environment (`scripts/setup.sh` makes it), else
+/// `$LEAKSCOPE_PYTHON`, else `python3` on the PATH.
+fn python(root: &Path) -> PathBuf {
+    if let Some(p) = std::env::var_os("LEAKSCOPE_PYTHON") {
+        return p.into();
+    }
+    let venv = root.join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
 /// Runs the capture script; `None` when the SDK is not available here.
 fn capture() -> Option<Vec<Value>> {
     let root = workspace_root();
-    let probe = Command::new("python3")
+    let py = python(&root);
+    let probe = Command::new(&py)
         .args(["-c", "import facebook_business"])
         .output();
     if !matches!(&probe, Ok(o) if o.status.success()) {
@@ -63,8 +79,7 @@ fn capture() -> Option<Vec<Value>> {
         };
         let msg = format!(
             "the CAPI SDK test needs python3 with Meta's Business SDK: \
-             `pip install facebook-business` (pinned: \
-             `pip install -r tests/sdk/requirements.txt`). ({why})"
+             run `scripts/setup.sh` (installs it into .venv/). ({why})"
         );
         if std::env::var_os("CI").is_some() {
             panic!("{msg}");
@@ -74,7 +89,7 @@ fn capture() -> Option<Vec<Value>> {
     }
     let out_path =
         std::env::temp_dir().join(format!("leakscope-capi-sdk-{}.jsonl", std::process::id()));
-    let run = Command::new("python3")
+    let run = Command::new(&py)
         .arg("tests/sdk/capi_capture.py")
         .arg(&out_path)
         .current_dir(&root)
