@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use leakscope_browser::{Browser, BrowserError, Captured, LaunchOptions, Tab, TabOptions};
-use leakscope_core::scan::{PageError, RunInfo, ScanInfo, StepInfo};
+use leakscope_core::scan::{LoadFailure, PageError, RunInfo, RunStatus, ScanInfo, StepInfo};
 use leakscope_core::{Engine, Exchange};
 use leakscope_detect::{Canary, Detector, Pipeline, Report};
+use leakscope_report::{InputSummary, Results};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -184,28 +185,67 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
     tracing::debug!("analysed");
     let info = ScanInfo {
         runs,
-        canaries: persona.infos(),
+        // A load-only scan types nothing: no persona to report.
+        canaries: if persona_used(&opts) {
+            persona.infos()
+        } else {
+            Vec::new()
+        },
         browser: browser_info,
         started,
         finished: now_rfc3339(),
     };
-    if let Some(dir) = &opts.out_dir {
-        let doc = json!({
-            "scan": info,
-            "findings": report.findings,
-            "events": report.events,
-        });
-        write(
-            &dir.join("results.json"),
-            &serde_json::to_vec_pretty(&doc).unwrap_or_default(),
-        )?;
-    }
-    Ok(ScanOutput {
+    let out = ScanOutput {
         report,
         info,
         exchanges,
         persona,
-    })
+    };
+    if let Some(dir) = &opts.out_dir {
+        // The same document `--format json` writes, so `report`, `diff` and
+        // `--baseline` read it as they read any other results.
+        let mut bytes = serde_json::to_vec_pretty(&out.results()).unwrap_or_default();
+        bytes.push(b'\n');
+        write(&dir.join("results.json"), &bytes)?;
+    }
+    Ok(out)
+}
+
+impl ScanOutput {
+    /// The results document of this scan, as every output renders it.
+    pub fn results(&self) -> Results {
+        let r = &self.report;
+        Results::new(
+            Report {
+                events: r.events.clone(),
+                findings: r.findings.clone(),
+                errors: r.errors.clone(),
+                exchanges: r.exchanges,
+            },
+            inputs(&self.info),
+            Some(self.info.clone()),
+            env!("CARGO_PKG_VERSION"),
+        )
+    }
+}
+
+/// One input per run: the run's capture, named as findings cite it.
+pub fn inputs(info: &ScanInfo) -> Vec<InputSummary> {
+    info.runs
+        .iter()
+        .map(|r| InputSummary {
+            file: format!("{}.har", r.name),
+            format: "scan".into(),
+            exchanges: r.requests,
+            skipped: 0,
+        })
+        .collect()
+}
+
+/// Does the journey type the canary persona anywhere? A load-only scan
+/// (an empty journey) does not; a custom journey may use `{persona.*}`.
+pub fn persona_used(opts: &ScanOptions) -> bool {
+    opts.journey.as_ref().is_none_or(|j| !j.is_empty())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ScanError> {
@@ -254,6 +294,7 @@ async fn run_one(
 ) -> (RunInfo, Vec<Captured>) {
     let opts = ctx.opts;
     let mut info = RunInfo {
+        name: ctx.name.clone(),
         site: ctx.url.clone(),
         consent: match ctx.state {
             ConsentState::None => "none",
@@ -280,13 +321,21 @@ async fn run_one(
     let tab = match tokio::time::timeout(opts.page_timeout, browser.new_tab(tab_opts)).await {
         Ok(Ok(t)) => t,
         Ok(Err(e)) => {
-            info.errors.push(page_error(&ctx.url, None, &e));
+            let err = page_error(&ctx.url, None, &e);
+            info.status = RunStatus::NotLoaded;
+            info.failure = Some(failure_of(&ctx.url, &err));
+            info.errors.push(err);
             return (info, Vec::new());
         }
         Err(_) => {
             info.errors.push(PageError {
                 url: ctx.url.clone(),
                 step: None,
+                kind: "timeout".into(),
+                message: "opening a browser context timed out".into(),
+            });
+            info.status = RunStatus::NotLoaded;
+            info.failure = Some(LoadFailure {
                 kind: "timeout".into(),
                 message: "opening a browser context timed out".into(),
             });
@@ -328,6 +377,7 @@ async fn run_one(
         captured: Vec::new(),
         progress,
         dead: false,
+        start: None,
     };
     match &opts.journey {
         Some(j) => r.declarative(j, &driver).await,
@@ -344,8 +394,13 @@ async fn run_one(
         steps,
         mut errors,
         mut captured,
+        start,
         ..
     } = r;
+    if let Some(Err(f)) = start {
+        info.status = RunStatus::NotLoaded;
+        info.failure = Some(f);
+    }
     for i in tab.incidents() {
         errors.push(PageError {
             url: i.url.clone(),
@@ -444,6 +499,30 @@ fn page_error(url: &str, step: Option<&str>, e: &BrowserError) -> PageError {
     }
 }
 
+/// Why a start page did not load, from the error its navigation gave.
+fn failure_of(url: &str, e: &PageError) -> LoadFailure {
+    match e.kind.as_str() {
+        "timeout" => LoadFailure {
+            kind: "timeout".into(),
+            message: format!("{url} did not finish loading in time ({})", e.message),
+        },
+        "crash" => LoadFailure {
+            kind: "crash".into(),
+            message: format!("the browser crashed loading {url} ({})", e.message),
+        },
+        _ => match e.message.find("net::") {
+            Some(i) => LoadFailure::from_net_error(
+                url,
+                e.message[i..].split_whitespace().next().unwrap_or(""),
+            ),
+            None => LoadFailure {
+                kind: "other".into(),
+                message: format!("{url} did not load: {}", e.message),
+            },
+        },
+    }
+}
+
 struct Runner<'a, 'p> {
     tab: &'a Tab,
     ctx: &'a RunCtx<'a>,
@@ -454,6 +533,8 @@ struct Runner<'a, 'p> {
     progress: &'p mut dyn Progress,
     /// The tab crashed: skip the rest of the run.
     dead: bool,
+    /// How the start page's navigation ended (the run's first `goto`).
+    start: Option<Result<(), LoadFailure>>,
 }
 
 impl Runner<'_, '_> {
@@ -581,12 +662,23 @@ impl Runner<'_, '_> {
             self.tab.goto(url, self.ctx.opts.page_timeout),
         )
         .await;
-        let err = match res {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(page_error(url, Some(&id), &e)),
-            Err(_) => Some(self.err(&id, "timeout", format!("loading {url} timed out"))),
+        let first = self.start.is_none();
+        let (err, http_error) = match res {
+            Ok(Ok(nav)) => (None, nav.status.filter(|s| *s >= 400)),
+            Ok(Err(e)) => (Some(page_error(url, Some(&id), &e)), None),
+            Err(_) => (
+                Some(self.err(&id, "timeout", format!("loading {url} timed out"))),
+                None,
+            ),
         };
-        let ok = err.is_none();
+        if first {
+            self.start = Some(match (&err, http_error) {
+                (Some(e), _) => Err(failure_of(url, e)),
+                (None, Some(status)) => Err(LoadFailure::http_status(url, status)),
+                (None, None) => Ok(()),
+            });
+        }
+        let ok = err.is_none() && !(first && http_error.is_some());
         self.end(id, format!("goto {url}"), err).await;
         ok
     }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use leakscope_core::Vendor;
+use leakscope_core::scan::RunStatus;
 use leakscope_detect::{Detector, Pipeline, consent};
 use leakscope_scan::{ConsentState, Persona, ScanOptions, ScanOutput, journey, scan};
 use leakscope_sites::{PHARMACY_HOST, SiteServer, pharmacy};
@@ -336,9 +337,19 @@ async fn a_hostile_page_is_a_page_error_and_the_scan_goes_on() {
         "{:#?}",
         out.info.runs[0]
     );
+    // The hanging page checked nothing: not loaded, with the reason.
+    let hung = &out.info.runs[0];
+    assert_eq!(hung.status, RunStatus::NotLoaded, "{hung:#?}");
+    assert_eq!(
+        hung.failure.as_ref().map(|f| f.kind.as_str()),
+        Some("timeout")
+    );
     let ok = &out.info.runs[1];
     assert!(ok.errors.is_empty(), "{ok:#?}");
+    assert_eq!(ok.status, RunStatus::Loaded);
+    assert!(ok.failure.is_none());
     assert!(ok.steps[0].url.ends_with("/ok"), "{ok:#?}");
+    assert!(out.info.loaded_any());
 }
 
 /// What `leakscope demo` does: the whole pharmacy, every consent state.
