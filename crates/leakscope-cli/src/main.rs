@@ -10,9 +10,12 @@ use leakscope_core::{DecodeErrorKind, Engine};
 use leakscope_detect::{Canary, Detector, Pipeline, Report, Severity};
 use leakscope_report::{Results, html};
 
+#[cfg(test)]
+mod doc_commands;
 mod evidence;
 mod gateway_cmd;
 mod output;
+mod progress;
 
 // Decoding is allocation-bound; mimalloc measured +10% on the corpus mix and
 // +27% on Meta Pixel requests over glibc malloc (cargo bench -p leakscope-core).
@@ -23,16 +26,28 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// 0: done, nothing failed the gate. 1: `--fail-on` found findings at or
 /// above the threshold that the baseline does not accept. 2: usage or input
 /// error. 3: `verify` found a bundle changed, incomplete or unsigned.
+/// 4: a scan could not look: no start page of any run loaded.
 const EXIT_OK: u8 = 0;
 const EXIT_GATE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_VERIFY: u8 = 3;
+const EXIT_NOT_LOADED: u8 = 4;
 
 #[derive(Parser)]
 #[command(
     name = "leakscope",
     version,
-    about = "See, prove and stop health data flowing to ad-tech."
+    about = "See, prove and stop health data flowing to ad-tech.",
+    after_help = "Examples:
+  leakscope demo                          scan a made-up pharmacy on loopback, every consent state
+  leakscope scan https://clinic.example/  scan a live site (refuse, then accept the banner)
+  leakscope analyze capture.har           read a capture you already have
+  leakscope report results.json -o r.html turn saved results into an HTML report
+
+Exit codes: 0 done; 1 the --fail-on gate found new findings; 2 bad usage or unreadable
+input; 3 `verify` found a bundle changed; 4 a scan could not load any start page.
+
+Each command has its own help: leakscope help scan"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,9 +60,17 @@ enum Command {
     /// health information and a person's identity reached a third party.
     /// Inputs: HAR, DevTools logs, URL lists, JSON Lines of requests; gzip or
     /// plain; the format is read from the content.
+    #[command(after_help = "Examples:
+  leakscope analyze capture.har
+  leakscope analyze --format html -o report.html a.har b.json.gz
+  leakscope analyze leakscope-scan-20261204T180000Z/      every HAR a scan --out folder holds
+  leakscope analyze a.har --fail-on high --baseline accepted.json   CI gate: exit 1 on new findings
+  leakscope analyze --canary jane.canary@example.com a.har          find a value you planted")]
     Analyze {
-        /// Capture files. `-` reads standard input.
-        #[arg(required = true)]
+        /// Capture files (HAR, DevTools log, URL list, JSON Lines of
+        /// requests; plain or gzip), or a folder written by `scan --out`
+        /// (its HARs are read). `-` reads standard input.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         #[command(flatten)]
         out: OutputArgs,
@@ -59,9 +82,17 @@ enum Command {
     /// follows health-relevant links, searches and fills forms with a made-up
     /// canary persona, clicks care-seeking buttons, and reports every leak,
     /// including trackers that keep sending after the user said no.
+    #[command(after_help = "Examples:
+  leakscope scan https://pharmacy.example/
+  leakscope scan --consent all --max-pages 10 --out evidence/ https://pharmacy.example/
+  leakscope scan --load-only --consent none,reject --parallel 4 https://a.example/ https://b.example/
+  leakscope scan --journey docs/examples/refill.toml https://pharmacy.example/
+
+Exit code 4 when no start page loaded (DNS, TLS, refused, timeout, HTTP error):
+nothing was checked, which is not the same as a clean site.")]
     Scan {
-        /// Start pages.
-        #[arg(required = true)]
+        /// Start pages (full URLs).
+        #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
         #[command(flatten)]
         scan: ScanArgs,
@@ -72,7 +103,15 @@ enum Command {
     },
     /// Scan the made-up Northwind Pharmacy, served on loopback with look-alike
     /// Meta, GA4 and TikTok tags, in every consent state. `--offline` analyzes
-    /// the built-in demo capture instead (no browser needed).
+    /// the built-in demo capture instead (no browser needed). Nothing leaves
+    /// the machine.
+    #[command(after_help = "Examples:
+  leakscope demo
+  leakscope demo --out demo-evidence/ --format html -o demo.html
+  leakscope demo --offline --format md",
+        mut_arg("consent", |a| a.help("Consent states, each in a fresh browser context: none, reject, accept, gpc, all (comma-separated) [default: all]")),
+        mut_arg("parallel", |a| a.help("Runs to drive at once, each in its own browser context [default: 4, the four consent states]")),
+        mut_arg("out", |a| a.help("Keep the evidence (screenshots and DOM per step, a HAR per run, results.json) in DIR [default: none kept]")))]
     Demo {
         /// Analyze the built-in capture instead of scanning.
         #[arg(long)]
@@ -84,27 +123,48 @@ enum Command {
     },
     /// Render saved results (`--format json`) in another format, HTML by
     /// default; screenshots are read relative to the results file.
+    #[command(after_help = "Examples:
+  leakscope report results.json -o report.html
+  leakscope report leakscope-scan-20261204T180000Z/results.json --format md
+  leakscope report results.json --fail-on high       gate on saved results",
+        mut_arg("format", |a| a.help("Output format [default: html]")))]
     Report {
-        /// A results document written with `--format json`.
+        /// A results document: `results.json` in a `scan --out` folder, or
+        /// what `analyze --format json` wrote.
+        #[arg(value_name = "RESULTS")]
         results: PathBuf,
         #[command(flatten)]
         out: OutputArgs,
     },
     /// Check an evidence bundle: signature, hash chain, and every file.
     /// Exits 3 naming each changed, added or missing file.
+    #[command(after_help = "Examples:
+  leakscope verify bundle/
+  leakscope verify --key investigator.pub.pem bundle/")]
     Verify {
+        /// The bundle folder written by `--evidence DIR`.
+        #[arg(value_name = "DIR")]
         dir: PathBuf,
         /// The public key (PEM) the bundle must be signed with. Without it,
         /// the bundle's own key is used and its fingerprint printed to compare.
         #[arg(long, value_name = "PUBLIC_KEY")]
         key: Option<PathBuf>,
+        /// Output: a table for people, or JSON.
         #[arg(long, value_enum, default_value_t = SimpleFormat::Table)]
         format: SimpleFormat,
     },
     /// Compare two saved results: new, fixed and unchanged findings (by stable id).
+    #[command(after_help = "Examples:
+  leakscope diff last-week.json today.json
+  leakscope diff --format json before/results.json after/results.json")]
     Diff {
+        /// The earlier results document.
+        #[arg(value_name = "OLD")]
         old: PathBuf,
+        /// The later results document.
+        #[arg(value_name = "NEW")]
         new: PathBuf,
+        /// Output: a table for people, or JSON.
         #[arg(long, value_enum, default_value_t = SimpleFormat::Table)]
         format: SimpleFormat,
     },
@@ -119,16 +179,19 @@ enum Command {
 #[derive(Args)]
 struct ScanArgs {
     /// Consent states, each in a fresh browser context: none, reject, accept,
-    /// gpc, all (comma-separated). Default for `scan`: reject,accept (tracking
-    /// after refusal, with the accepted run to compare); for `demo`: all.
+    /// gpc, all (comma-separated) [default: reject,accept: tracking after
+    /// refusal, with the accepted run to compare].
     #[arg(long, value_name = "STATES")]
     consent: Option<String>,
+    /// Browser profile: a desktop window or a phone (iPhone-sized, touch).
     #[arg(long, value_enum, default_value_t = DeviceArg::Desktop)]
     device: DeviceArg,
     /// Same-site pages to visit after the start page, health-relevant first.
     #[arg(long, default_value_t = 5)]
     max_pages: usize,
-    /// A journey in TOML replacing the default one (see leakscope-scan's journey docs).
+    /// A journey in TOML replacing the default one: steps such as goto,
+    /// click, fill, search (format: docs/journeys.md; example:
+    /// docs/examples/refill.toml).
     #[arg(long, value_name = "FILE", conflicts_with = "load_only")]
     journey: Option<PathBuf>,
     /// Only load each URL (and refuse or accept its banner in those consent
@@ -147,12 +210,11 @@ struct ScanArgs {
     #[arg(long = "chrome-arg", value_name = "ARG", allow_hyphen_values = true)]
     chrome_args: Vec<String>,
     /// Evidence directory: screenshots and DOM per step, a HAR per run,
-    /// results.json. Default for `scan`: leakscope-scan-<time>/; `demo` keeps
-    /// evidence only when given.
+    /// results.json [default: leakscope-scan-<time>/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Runs (site × consent state) to drive at once, each in its own browser
-    /// context. Default: 1 for `scan`, 4 for `demo` (its four consent states).
+    /// context [default: 1].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     parallel: Option<u16>,
 }
@@ -165,7 +227,7 @@ enum DeviceArg {
 
 #[derive(Args)]
 struct OutputArgs {
-    /// Output format [default: table; html for `report`].
+    /// Output format [default: table].
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Write the output here instead of standard output.
@@ -174,7 +236,9 @@ struct OutputArgs {
     /// Exit 1 when findings at or above this severity exist (CI gate).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     fail_on: Option<Severity>,
-    /// Accepted findings (by stable id): only findings not in it fail the gate.
+    /// Accepted findings (by stable id): a file from --write-baseline, or any
+    /// results document (a scan's results.json, `--format json`). Only
+    /// findings not in it fail the gate.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
     /// Write every current finding to FILE as a baseline to accept.
@@ -483,46 +547,57 @@ impl ScanDone {
             .iter()
             .map(|p| evidence::Capture::Path(p))
             .collect();
-        emit_with(&self.results, out, Format::Table, self.base, caps)
+        let code = emit_with(&self.results, out, Format::Table, self.base, caps)?;
+        let Some(scan) = &self.results.scan else {
+            return Ok(code);
+        };
+        let failed = scan.not_loaded().count();
+        if !scan.loaded_any() {
+            eprintln!(
+                "leakscope: no page loaded ({failed} run(s)): nothing was checked, so no finding means nothing here (exit {EXIT_NOT_LOADED})"
+            );
+            return Ok(EXIT_NOT_LOADED);
+        }
+        if failed > 0 {
+            eprintln!(
+                "leakscope: warning: {failed} of {} run(s) could not load their start page: nothing was checked in those",
+                scan.runs.len()
+            );
+        }
+        Ok(code)
     }
 }
 
-/// Runs the scan with a progress bar on a terminal, then tells on stderr what
-/// each run did and where the evidence is.
+/// Runs the scan with live progress on stderr, then tells what each run did
+/// and where the evidence is.
 fn run_scan_on(
     rt: &tokio::runtime::Runtime,
     opts: leakscope_scan::ScanOptions,
 ) -> anyhow::Result<ScanDone> {
-    use std::io::IsTerminal as _;
     let out_dir = opts.out_dir.clone();
-    let mut progress = Bar(std::io::stderr().is_terminal().then(|| {
-        let pb = indicatif::ProgressBar::new(0);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {wide_msg}")
-        {
-            pb.set_style(style);
-        }
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        pb
-    }));
+    let persona_used = leakscope_scan::persona_used(&opts);
+    let mut progress = progress::ScanProgress::new();
     let res = rt.block_on(leakscope_scan::scan(opts, &mut progress));
-    if let Some(pb) = &progress.0 {
-        pb.finish_and_clear();
-    }
+    progress.finish();
     let out = res?;
-    let mut inputs = Vec::new();
     for run in &out.info.runs {
-        let label = run
-            .har
-            .clone()
-            .unwrap_or_else(|| format!("{}.har", run.consent));
+        let har = format!("{}.har", run.name);
+        let kept = match (&out_dir, &run.har) {
+            (Some(d), Some(h)) => format!("capture {}", d.join(h).display()),
+            _ => format!("capture {har} not kept (use --out DIR)"),
+        };
+        let status = match &run.failure {
+            Some(f) => format!("NOT LOADED: {}", f.message),
+            None => format!(
+                "{} step(s), {} request(s); consent: {}",
+                run.steps.len(),
+                run.requests,
+                run.consent_note.as_deref().unwrap_or("-")
+            ),
+        };
         eprintln!(
-            "leakscope: run {} ({}): {} step(s), {} request(s); consent: {}",
-            label,
-            run.consent,
-            run.steps.len(),
-            run.requests,
-            run.consent_note.as_deref().unwrap_or("-")
+            "leakscope: run {} ({}): {status}; {kept}",
+            run.name, run.consent
         );
         for e in &run.errors {
             eprintln!(
@@ -536,25 +611,27 @@ fn run_scan_on(
                 e.message
             );
         }
-        inputs.push(leakscope_report::InputSummary {
-            file: label,
-            format: "scan".into(),
-            exchanges: run.requests,
-            skipped: 0,
-        });
     }
-    let persona: Vec<String> = out
-        .info
-        .canaries
-        .iter()
-        .map(|c| format!("{}={}", c.kind, c.value))
-        .collect();
-    eprintln!("leakscope: canary persona: {}", persona.join(", "));
-    if let Some(d) = &out_dir {
+    if persona_used {
+        let persona: Vec<String> = out
+            .info
+            .canaries
+            .iter()
+            .map(|c| format!("{}={}", c.kind, c.value))
+            .collect();
         eprintln!(
-            "leakscope: evidence in {}/ (results.json, <run>.har, steps/)",
-            d.display()
+            "leakscope: canary persona (made up for this scan): {}",
+            persona.join(", ")
         );
+    }
+    match &out_dir {
+        Some(d) => eprintln!(
+            "leakscope: evidence in {}/ (results.json, one <run>.har per run, steps/ with screenshots and DOM)",
+            d.display()
+        ),
+        None => eprintln!(
+            "leakscope: no evidence kept on disk (add --out DIR to keep captures and screenshots)"
+        ),
     }
     let hars = match &out_dir {
         Some(d) => out
@@ -567,38 +644,11 @@ fn run_scan_on(
         None => Vec::new(),
     };
     report_decode_errors(&out.report);
-    let results = Results::new(
-        out.report,
-        inputs,
-        Some(out.info),
-        env!("CARGO_PKG_VERSION"),
-    );
     Ok(ScanDone {
-        results,
+        results: out.results(),
         base: out_dir,
         hars,
     })
-}
-
-/// indicatif on a terminal; nothing otherwise.
-struct Bar(Option<indicatif::ProgressBar>);
-
-impl leakscope_scan::Progress for Bar {
-    fn start(&mut self, runs: usize) {
-        if let Some(pb) = &self.0 {
-            pb.set_length(runs as u64);
-        }
-    }
-    fn step(&mut self, run: &str, what: &str) {
-        if let Some(pb) = &self.0 {
-            pb.set_message(format!("{run}: {what}"));
-        }
-    }
-    fn run_done(&mut self, _run: &str) {
-        if let Some(pb) = &self.0 {
-            pb.inc(1);
-        }
-    }
 }
 
 fn results_of(report: Report, inputs: Vec<leakscope_report::InputSummary>) -> Results {
@@ -660,12 +710,7 @@ fn emit_with(
         return Ok(EXIT_OK);
     };
     let baseline = match &out.baseline {
-        Some(p) => {
-            let what = p.display().to_string();
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read baseline {what}"))?;
-            Some(leakscope_report::gate::Baseline::from_json(&text, &what)?)
-        }
+        Some(p) => Some(load_baseline(p)?),
         None => None,
     };
     let g = leakscope_report::gate::gate(&r.findings, threshold, baseline.as_ref());
@@ -693,6 +738,27 @@ fn emit_with(
         );
         Ok(EXIT_OK)
     }
+}
+
+/// A baseline file (`--write-baseline`), or any results document leakscope
+/// wrote (`--format json`, a scan's `results.json`): its findings are accepted.
+fn load_baseline(p: &Path) -> anyhow::Result<leakscope_report::gate::Baseline> {
+    let what = p.display().to_string();
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("cannot read baseline {what}"))?;
+    let is_results = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("schema")?
+                .as_str()
+                .map(|s| s.starts_with("leakscope-results/"))
+        })
+        .unwrap_or(false);
+    Ok(if is_results {
+        leakscope_report::gate::Baseline::from_results(&Results::from_json(&text, &what)?)
+    } else {
+        leakscope_report::gate::Baseline::from_json(&text, &what)?
+    })
 }
 
 fn write_output(

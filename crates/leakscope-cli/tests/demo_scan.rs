@@ -99,6 +99,60 @@ fn demo_scan_finds_every_tag_family_a_canary_and_tracking_after_reject() {
     assert!(dir.path().join("results.json").is_file());
     assert!(dir.path().join("reject.har").is_file());
 
+    // The results file the scan points to is a results document like any
+    // other: `report`, `diff` and `--baseline` read it (issue 12, bug 1).
+    let saved = dir.path().join("results.json");
+    let saved = saved.to_str().unwrap();
+    let on_disk: Value = serde_json::from_str(&std::fs::read_to_string(saved).unwrap()).unwrap();
+    assert_eq!(on_disk["findings"], doc["findings"]);
+    let html = dir.path().join("report.html");
+    let (code, _, err) = run_bounded(
+        &["report", saved, "-o", html.to_str().unwrap()],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, diff, err) = run_bounded(&["diff", saved, saved], Duration::from_secs(60));
+    assert_eq!(code, 0, "{err}");
+    assert!(diff.contains("0 new"), "{diff}");
+    let (code, _, err) = run_bounded(
+        &[
+            "report",
+            saved,
+            "--format",
+            "json",
+            "--fail-on",
+            "info",
+            "--baseline",
+            saved,
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        code, 0,
+        "a scan's own results accept all its findings: {err}"
+    );
+
+    // Live progress on stderr (not a terminal here: a line per step), and
+    // each run names the capture its findings cite.
+    assert!(stderr.contains("reject: goto"), "{stderr}");
+    for run in ["none", "reject", "accept", "gpc"] {
+        let har = dir.path().join(format!("{run}.har"));
+        assert!(
+            stderr.contains(&format!("capture {}", har.display())),
+            "{run}: {stderr}"
+        );
+    }
+    let cited: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .filter_map(|f| f["source"]["file"].as_str())
+        .collect();
+    for file in &cited {
+        assert!(
+            dir.path().join(file).is_file(),
+            "finding cites {file}, not on disk"
+        );
+    }
+
     // The refill form's CSRF token is in no DOM snapshot, on disk or in the
     // bundle, while the snapshots themselves are there.
     let token = leakscope_sites::pharmacy::REFILL_CSRF_TOKEN;
@@ -119,6 +173,62 @@ fn demo_scan_finds_every_tag_family_a_canary_and_tracking_after_reject() {
     }
     assert!(doms > 10, "only {doms} DOM snapshots");
     assert!(refill > 0, "no snapshot of the refill form");
+}
+
+/// A scan whose start page never loads checked nothing: it says so per run,
+/// keeps the reason in the results, and exits 4, not 0 (issue 12, bug 2).
+#[test]
+fn scan_that_loads_no_page_exits_4_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("scan");
+    let (code, stdout, stderr) = run_bounded(
+        &[
+            "scan",
+            "--load-only",
+            "--consent",
+            "none",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--chrome-arg=--host-resolver-rules=MAP nowhere.test ~NOTFOUND, MAP refused.test 127.0.0.1:1",
+            "http://nowhere.test/",
+            "http://refused.test/",
+        ],
+        Duration::from_secs(120),
+    );
+    assert_eq!(code, 4, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.contains("no page loaded"), "{stderr}");
+    assert!(stderr.contains("DNS lookup failed"), "{stderr}");
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    assert!(
+        !stderr.contains("canary persona"),
+        "load-only types nothing: {stderr}"
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
+            .unwrap();
+    let runs = doc["scan"]["runs"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap(),
+                r["failure"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("not_loaded", "dns"), ("not_loaded", "refused")]);
+    // `report` renders it as not loaded, never as a clean site.
+    let (code, md, err) = run_bounded(
+        &[
+            "report",
+            out_dir.join("results.json").to_str().unwrap(),
+            "--format",
+            "md",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(md.contains("DNS lookup failed"), "{md}");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
