@@ -190,6 +190,23 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Action>, ScanError> {
 mod tests {
     use super::*;
 
+    /// The journeys the docs point users to must stay valid.
+    #[test]
+    fn documented_example_journeys_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let steps = parse(&text, &p.display().to_string()).unwrap();
+                assert!(!steps.is_empty(), "{}", p.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 1, "no example journey in {}", dir.display());
+    }
+
     #[test]
     fn parses_every_action() {
         let j = parse(
