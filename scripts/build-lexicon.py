@@ -215,6 +215,14 @@ FORCE_WEAK = set(words(
     "today|alli|focus|balance|plan b|sleep|relief|magnesium oxide|magnesium hydroxide|"
     "peppermint oil|witch hazel|eucalyptus oil|tea tree oil|castor oil|cod liver oil"
 ))
+# Names that are everyday words and also a product: `brand`, counted only
+# where written as that product, next to a dose or form word ("lithium 300 mg";
+# not "lithium batteries" on a pharmacy page). Core terms say `brand` in core.tsv.
+BRAND_ONLY = set(words("lithium"))
+# Words whose everyday sense swamps the health one wherever they appear
+# ("pick up in store today", "gift card balance"): never shipped alone; core.tsv
+# lists them only in phrases ("today sponge").
+NEVER_ALONE = set(words("today|focus|balance|coming out|aids"))
 # Words that the English list contains but which have only a medical sense:
 # never demoted to weak.
 MEDICAL_OK = set(words(
@@ -489,7 +497,8 @@ def read_core():
             raise SystemExit("core.tsv: bad header")
         for n, line in enumerate(f, 2):
             t, c, s, src = line.rstrip("\n").split("\t")
-            if norm(t) != t or c not in PRIORITY or s not in ("strong", "weak") or src != "core":
+            if (norm(t) != t or c not in PRIORITY or s not in ("strong", "weak", "brand")
+                    or src != "core" or t in NEVER_ALONE):
                 raise SystemExit(f"core.tsv:{n}: invalid row {line!r}")
             if t in terms:
                 raise SystemExit(f"core.tsv:{n}: duplicate term {t!r}")
@@ -573,9 +582,12 @@ def build_drugs(pkgs, english, core):
     out = {}  # term -> (category, strength, source)
 
     def add(term, cat, source):
-        if not keep_shape(term) or term in EXCLUDE or term in core:
+        if not keep_shape(term) or term in EXCLUDE or term in NEVER_ALONE or term in core:
             return
-        strength = "weak" if is_common(term, english) else "strong"
+        if term in BRAND_ONLY:
+            strength = "brand"
+        else:
+            strength = "weak" if is_common(term, english) else "strong"
         prev = out.get(term)
         if prev is None or PRIORITY[cat] < PRIORITY[prev[0]]:
             out[term] = (cat, strength, source)
@@ -717,7 +729,8 @@ def write_tsv(name, rows, header=HEADER):
 def report(name, rows, cat_index=1):
     counts = collections.Counter(r[cat_index] for r in rows)
     weak = sum(1 for r in rows if len(r) > 2 and r[2] == "weak")
-    print(f"{name}: {len(rows)} rows ({weak} weak)")
+    brand = sum(1 for r in rows if len(r) > 2 and r[2] == "brand")
+    print(f"{name}: {len(rows)} rows ({weak} weak, {brand} brand)")
     for c in CATEGORIES:
         if counts[c]:
             print(f"  {c:24} {counts[c]}")

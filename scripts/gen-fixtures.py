@@ -732,6 +732,23 @@ def store_locator():
     c.write()
 
 
+@case
+def store_pickup_today():
+    c = Case("neg-store-pickup-today", KESTREL, "Negative control, everyday words that are also brand names: a sunscreen in the "
+             "grocer's health & beauty aisle, \"Pick up in store today\", \"Order today\", \"Check your gift card balance\". "
+             "The Today sponge, and the weak words today and balance, must not make this contraception or wellness evidence, "
+             "although the path (/health-beauty/) vouches for weak health words. Meta Pixel, GA4.", max_elsewhere="low", negative=True)
+    url, title = c.page("page_1", "/health-beauty/sun-care/sunscreen-spf-50", "Sunscreen SPF 50, 8 fl oz - pick up in store today | Kestrel Market")
+    c.pixel("page_1", url, title, "PageView", [])
+    c.pixel("page_1", url, title, "ViewContent", [], [("cd[content_name]", "Sunscreen SPF 50, 8 fl oz"), ("cd[content_category]", "Sun care"),
+                                                       ("cd[delivery_note]", "Order today, pick up in store today"), ("cd[value]", "9.99"),
+                                                       ("cd[currency]", "USD")], ec=1)
+    c.button_click("page_1", url, title, "Pick up in store today", [], ec=2)
+    c.button_click("page_1", url, title, "Check your gift card balance", [], destination=KESTREL + "/gift-cards/balance", ec=3)
+    c.ga4("page_1", url, title, [("page_view", [], [], None), ("view_item", [("pr1", "idKM-SUN-50~nmSunscreen SPF 50~caSun care~pr9.99~qt1")], [], None)])
+    c.write()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for old in os.listdir(OUT):

@@ -181,6 +181,16 @@ fn finding(
             }
         }
     }
+    // What ties these events to a person: when no identifier does, the
+    // browser's requests still carried the visitor's IP address.
+    if !identifiers.iter().any(IdentityEvidence::is_strong)
+        && !identifiers
+            .iter()
+            .any(|x| x.counts && x.kind == "ip_address")
+        && evs.iter().any(|e| !e.server_side)
+    {
+        identifiers.push(crate::verdict::visitor_ip());
+    }
     let severity = if health.is_empty() {
         Severity::Medium
     } else {
@@ -245,6 +255,8 @@ fn finding(
         id: stable_id(state, site, vendor_id, organisation, account.as_deref()),
         severity,
         rule: RULE.into(),
+        base_severity: Some(severity),
+        modifiers: Vec::new(),
         vendor: first.vendor,
         organisation: organisation.clone(),
         account_id: account.clone(),
@@ -270,6 +282,8 @@ fn finding(
             after_refusal: after,
             accepted: acc,
         }),
+        // The requests are in `consent_evidence` (counts and examples).
+        occurrences: Vec::new(),
     }
 }
 

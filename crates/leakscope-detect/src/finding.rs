@@ -346,6 +346,45 @@ pub struct Context {
     pub server_side: bool,
 }
 
+/// What a severity modifier did to the base rule's severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Raised,
+    Lowered,
+    /// It applied, but the severity was already at the top (or bottom).
+    Unchanged,
+}
+
+/// A severity modifier that applied to a finding (`verdict.rs`), kept apart
+/// from the base rule so the rule id never names a severity the finding does
+/// not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Modifier {
+    /// `server_side`, `after_refusal`, `custom_configured`, `informational_page`.
+    pub id: String,
+    pub effect: Effect,
+    /// Why it applied, in plain words.
+    pub why: String,
+}
+
+/// One request that gave a finding. The same leak seen several times (two
+/// views of a page, the same event in two runs) is one finding with several
+/// occurrences, so counts, `diff` and baselines see it once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occurrence {
+    /// Capture file and entry of the request.
+    pub source: Source,
+    /// The scan step that caused the request, when it came from a scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// When the request was captured, as the capture wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// The severity this occurrence alone would have had.
+    pub severity: Severity,
+}
+
 /// A finding: health information and a person's identity reaching a party
 /// that is not the site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,8 +392,18 @@ pub struct Finding {
     /// Stable id: the same leak gets the same id across runs and machines.
     pub id: String,
     pub severity: Severity,
-    /// The rule that set the severity (see `verdict.rs`).
+    /// The base rule that set the severity before modifiers, by what it is
+    /// named for (`health_with_identity`, `consent.ignored`; see `verdict.rs`).
+    /// It names no severity: `base_severity` and `modifiers` say how
+    /// `severity` was reached. (Older results documents carried the whole
+    /// chain here: `high.health_with_identity+custom_configured`.)
     pub rule: String,
+    /// The severity the base rule gave, before modifiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_severity: Option<Severity>,
+    /// The modifiers that applied, in the order applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifiers: Vec<Modifier>,
     pub vendor: Vendor,
     pub organisation: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -379,4 +428,8 @@ pub struct Finding {
     /// and, when captured, with consent given (`consent.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_evidence: Option<crate::consent::ConsentEvidence>,
+    /// Every request that gave this finding, the representative (`source`)
+    /// first. `consent.ignored` findings list theirs in `consent_evidence`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<Occurrence>,
 }

@@ -9,7 +9,14 @@
 //! ICD-10-CM and NDC codes are recognised by shape and count only in a health
 //! context. Weak terms never count alone: their evidence lists the second
 //! signals that support them, and stays empty (ignored by the verdict) when
-//! there are none.
+//! there are none. `brand` terms (a product name that is also an everyday
+//! word or a first name: `ella`, `tums`, `lithium`) are weak terms whose only
+//! second signal is a dose or form word in the same field ("Ella 30 mg
+//! tablet"): the page or a health word elsewhere never makes "Hi Ella" or
+//! "lithium batteries" health evidence, and without the dose word they are
+//! not listed at all. Words whose everyday sense swamps the
+//! health one (`today`, `balance`, `focus`) are not terms at all, only parts of
+//! phrases ("Today sponge").
 
 use std::sync::{Arc, LazyLock};
 
@@ -58,6 +65,24 @@ const NOT_HEALTH: &[&str] = &[
     "rehab addict",
     "date night",
     "book club",
+    // Shop words on pharmacy and store pages: a weak health word inside
+    // them names a product or a mood, not the user's health.
+    "retail therapy",
+    "lip therapy",
+    "hair therapy",
+    "skin therapy",
+    "rubbing alcohol",
+    "isopropyl alcohol",
+    "alcohol free",
+    "alcohol wipes",
+    "alcohol swabs",
+    "alcohol pads",
+    "alcohol prep",
+    "lubricant eye",
+    "eye lubricant",
+    "detox tea",
+    "skin detox",
+    "digital detox",
 ];
 
 /// Host and path tokens of health and pharmacy sites: a second signal for
@@ -156,6 +181,9 @@ struct Entry {
     /// `None`: a NOT_HEALTH phrase.
     category: Option<HealthCategory>,
     strength: Strength,
+    /// A `brand` term: weak, and counted only as that product (a dose or
+    /// form word in the same field), never on the page's context.
+    brand: bool,
 }
 
 /// The compiled lexicon. Build once (`builtin()` is cached), share freely.
@@ -230,11 +258,14 @@ impl HealthMatcher {
                 let (term, cat, strength) = (cols[0].trim(), cols[1].trim(), cols[2].trim());
                 let category = HealthCategory::parse(cat)
                     .ok_or_else(|| err(format!("unknown category {cat:?}")))?;
-                let strength = match strength {
-                    "strong" => Strength::Strong,
-                    "weak" => Strength::Weak,
+                let (strength, brand) = match strength {
+                    "strong" => (Strength::Strong, false),
+                    "weak" => (Strength::Weak, false),
+                    "brand" => (Strength::Weak, true),
                     other => {
-                        return Err(err(format!("strength must be strong or weak: {other:?}")));
+                        return Err(err(format!(
+                            "strength must be strong, weak or brand: {other:?}"
+                        )));
                     }
                 };
                 if term.is_empty() {
@@ -265,6 +296,7 @@ impl HealthMatcher {
                 entries.push(Entry {
                     category: Some(category),
                     strength,
+                    brand,
                 });
                 names.push(norm.into_boxed_str());
             }
@@ -276,6 +308,7 @@ impl HealthMatcher {
                 entries.push(Entry {
                     category: None,
                     strength: Strength::Weak,
+                    brand: false,
                 });
                 names.push((*phrase).into());
             }
@@ -795,7 +828,19 @@ impl Scan<'_> {
             let Some(category) = category else { continue };
             let mut signals = Vec::new();
             let is_code = matches!(h.kind, Kind::Icd(_) | Kind::Ndc);
-            if strength == Strength::Weak {
+            let brand = matches!(h.kind, Kind::Term(p) if m.entries[p].brand);
+            if brand {
+                // A product name that is also an everyday word or a first
+                // name ("Ella", "Tums", "lithium") is that product only where
+                // it is written as one: "Ella 30 mg tablet". The page, the
+                // event or a health word elsewhere does not make "Hi Ella"
+                // contraception.
+                // Not written as the product: not that product, so no
+                // evidence at all (a weak word without support is still
+                // listed; a first name is not).
+                let Some(d) = h.dose else { continue };
+                signals.push(format!("dose:{d}"));
+            } else if strength == Strength::Weak {
                 let own: Vec<&str> = term.split(' ').collect();
                 if is_code && h.code_key {
                     signals.push(format!("field:{}", last_key(&h.field)));

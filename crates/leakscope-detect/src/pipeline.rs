@@ -2,8 +2,10 @@
 //! canaries, link twins, then judge every event. What `analyze` and `scan`
 //! both run.
 
+use std::collections::HashMap;
+
 use leakscope_core::{
-    Category, DecodeError, Engine, Event, Exchange, Party, Transport, Ui, Vendor,
+    Category, DecodeError, Engine, Event, Exchange, Party, Source, Transport, Ui, Vendor,
     engine::{link_meta_twins, split_url},
     party,
 };
@@ -25,6 +27,8 @@ pub struct Pipeline<'a> {
     /// One scanner for the run: it skips values already read clean.
     canaries: CanaryScanner<'a>,
     events: Vec<Event>,
+    /// Capture time of each exchange that gave an event, for occurrences.
+    times: HashMap<Source, String>,
     errors: Vec<DecodeError>,
     exchanges: u64,
 }
@@ -36,6 +40,7 @@ impl<'a> Pipeline<'a> {
             detector,
             canaries: detector.canaries.scanner(),
             events: Vec::new(),
+            times: HashMap::new(),
             errors: Vec::new(),
             exchanges: 0,
         }
@@ -44,6 +49,15 @@ impl<'a> Pipeline<'a> {
     pub fn feed(&mut self, ex: &Exchange) {
         self.exchanges += 1;
         let start = self.events.len();
+        self.decode(ex, start);
+        if self.events.len() > start
+            && let Some(t) = &ex.timestamp
+        {
+            self.times.insert(ex.source.clone(), t.clone());
+        }
+    }
+
+    fn decode(&mut self, ex: &Exchange, start: usize) {
         if let Err(e) = self.engine.decode(ex, &mut self.events) {
             self.errors.push(e);
         }
@@ -71,6 +85,12 @@ impl<'a> Pipeline<'a> {
             .iter()
             .filter_map(|e| self.detector.assess(e))
             .collect();
+        for f in &mut findings {
+            for o in &mut f.occurrences {
+                o.time = self.times.get(&o.source).cloned();
+            }
+        }
+        let mut findings = merge_by_id(findings);
         // Trackers that kept sending after a refusal (scans stamp consent states).
         findings.extend(crate::consent::ignored(&self.events, self.detector));
         // Most severe first; ties in capture order.
@@ -86,6 +106,42 @@ impl<'a> Pipeline<'a> {
             exchanges: self.exchanges,
         }
     }
+}
+
+/// One finding per id: the same leak seen several times (two views of a
+/// page, the same event in two runs) becomes one finding whose occurrences
+/// list every request. The representative is the most severe, the first in
+/// capture order among equals; its occurrence comes first, the others follow
+/// in capture order.
+pub fn merge_by_id(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut groups: Vec<Vec<Finding>> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for f in findings {
+        match index.get(&f.id) {
+            Some(&i) => groups[i].push(f),
+            None => {
+                index.insert(f.id.clone(), groups.len());
+                groups.push(vec![f]);
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|mut group| {
+            // First of the most severe: `max_by_key` keeps the last maximum,
+            // so compare on (severity, reversed position).
+            let rep = group
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, f)| (f.severity, std::cmp::Reverse(*i)))
+                .map(|(i, _)| i)?;
+            let mut best = group.remove(rep);
+            for other in group {
+                best.occurrences.extend(other.occurrences);
+            }
+            Some(best)
+        })
+        .collect()
 }
 
 /// An event for a request that carried planted values to a host with no

@@ -4,8 +4,54 @@
 //! Notation (as in §3.4): `H` strongest health tier among counted evidence,
 //! `I` identity (strong: direct, hashed, platform or device ids; weak: IP and
 //! user agent, which every browser request carries), `A` authenticated page,
-//! `K` care-seeking action, `R` recipient is not the site, `N` consent
-//! declined or GPC set.
+//! `K` care action, `R` recipient is not the site, `N` consent declined or
+//! GPC set.
+//!
+//! # How a finding's severity is reached
+//!
+//! 1. A **base rule** (`base_severity`) gives a severity from `H`, `I`, `A`,
+//!    `K` and `N`. The finding's `rule` is that rule's name, which says what
+//!    the rule is about (`health_with_identity`, `care_action_ip_only`) and
+//!    never a severity; `base_severity` is the severity it gave.
+//! 2. **Modifiers** then move it one level each, and are listed apart, each
+//!    with its effect (`raised`, `lowered`, or `unchanged` at the top or
+//!    bottom): `server_side` (sent server to server) raises,
+//!    `after_refusal` (sent after the user refused consent or with GPC on)
+//!    raises, `custom_configured` (the health detail is in a field the site
+//!    set up) raises, `informational_page` (careers, news, directions, about)
+//!    lowers. So a finding shown as critical may have the base rule
+//!    `health_with_identity` (high) and the modifier `custom_configured`
+//!    (raised).
+//! 3. What ties the event to a person is always listed as identity evidence.
+//!    When that is only the connection, the evidence says so: "the visitor's
+//!    IP address, which every request carries".
+//!
+//! # Care actions (`K`)
+//!
+//! Reading about a condition is not seeking care. `K` holds only when the
+//! event records the user doing something to get care:
+//!
+//! - booking, scheduling or requesting an appointment (`/appointments/book`,
+//!   a "Book appointment" button, Meta's `Schedule` event), looking for a
+//!   provider (`/find-a-doctor`) or starting a virtual visit (`/telehealth`);
+//! - refilling, transferring or picking up a prescription (`/pharmacy/refill`,
+//!   a "Request a refill" button);
+//! - ordering a test or a health product (checkout, cart, `Purchase`,
+//!   `AddToCart` with health content);
+//! - intake: questionnaires, assessments, symptom checkers, registration and
+//!   enrolment forms;
+//! - contacting a provider: calling a clinic (a `tel:` link, "Call 988"),
+//!   chatting with a counselor, `Contact`, `Lead` and form submissions with
+//!   health content.
+//!
+//! A click is a care action only when what was clicked is one (its text or
+//! where it leads): a click on "Book now" or on a link to
+//! `/appointments/book` is; a click on a homepage link "About HIV" to
+//! `/about-hiv` is not, and is judged like the view of `/about-hiv` itself
+//! (health with identity, not care). Nor is `/about-hiv` an informational
+//! page like `/about` or `/careers` (which lower severity): it is about a
+//! condition. A search is not a care action either:
+//! what was searched for is health evidence, and counts as such.
 
 use std::fmt::Write as _;
 
@@ -13,8 +59,8 @@ use leakscope_core::{Event, Party};
 use sha2::{Digest, Sha256};
 
 use crate::finding::{
-    Context, Finding, Framework, HealthCategory, HealthEvidence, IdentityEvidence, Severity,
-    Strength, Tier,
+    Context, Effect, Finding, Framework, HealthCategory, HealthEvidence, IdClass, IdentityEvidence,
+    Modifier, Occurrence, Severity, Strength, Tier,
 };
 
 /// Identity strength, `I` in §3.4.
@@ -43,7 +89,9 @@ const AUTH_TOKENS: &[&str] = &[
     "myhealth",
 ];
 
-/// Tokens of care-seeking pages and actions (§3.3).
+/// Tokens of care pages (§3.3): being on one of these pages is taking part
+/// in a care action (booking, refill, intake, checkout). Pages about a
+/// condition, a drug or a search results page are not here.
 const CARE_TOKENS: &[&str] = &[
     "schedule",
     "scheduling",
@@ -67,14 +115,16 @@ const CARE_TOKENS: &[&str] = &[
     "virtual-visit",
     "checkout",
     "cart",
-    "search",
     "request-appointment",
     "consultation",
     "register",
     "enroll",
 ];
 
-/// Events that are care-seeking actions when they carry health content.
+/// Events that are care actions when they carry health content: booking,
+/// ordering, registering, contacting, submitting a form. Searches and
+/// location look-ups are not; clicks are judged by what was clicked
+/// (`CLICK_EVENTS`).
 const CARE_EVENTS: &[&str] = &[
     "schedule",
     "lead",
@@ -83,24 +133,76 @@ const CARE_EVENTS: &[&str] = &[
     "purchase",
     "addtocart",
     "initiatecheckout",
-    "search",
     "contact",
-    "findlocation",
     "form_submit",
-    "form_start",
-    "view_search_results",
     "add_to_cart",
     "begin_checkout",
     "generate_lead",
     "sign_up",
     "submitform",
-    "clickbutton",
     "placeanorder",
     "completepayment",
-    "subscribedbuttonclick",
+];
+
+/// Click events: a care action only when the button or link clicked is one.
+const CLICK_EVENTS: &[&str] = &["subscribedbuttonclick", "clickbutton", "click"];
+
+/// Words of a clicked button's text that make the click a care action.
+const CARE_CLICK_WORDS: &[&str] = &[
+    "book",
+    "booking",
+    "schedule",
+    "appointment",
+    "appointments",
+    "reserve",
+    "refill",
+    "refills",
+    "renew",
+    "transfer",
+    "order",
+    "checkout",
+    "cart",
+    "buy",
+    "purchase",
+    "intake",
+    "consultation",
+    "consult",
+    "enroll",
+    "request",
+    "call",
+    "chat",
+    "talk",
+    "message",
+    "contact",
+    "submit",
+];
+
+/// Pharmacy terms that are the user's own pharmacy business (refill,
+/// transfer, pickup, renewal, a new prescription), as opposed to a
+/// pharmacy's name, its hours or its services.
+const PHARMACY_ACTION_WORDS: &[&str] = &[
+    "refill",
+    "refills",
+    "autorefill",
+    "transfer",
+    "renew",
+    "renewal",
+    "fill",
+    "pickup",
+    "pick",
+    "request",
+    "delivery",
+    "sync",
+    "synchronization",
+    "new",
+    "escript",
+    "eprescription",
+    "prescribe",
 ];
 
 /// Informational-only pages: downgrade (§3.3, OCR's own non-PHI examples).
+/// Whole path segments only: `/about` and `/about-us` are about the
+/// organisation, `/about-hiv` is about a condition.
 const INFO_TOKENS: &[&str] = &[
     "careers",
     "career",
@@ -135,7 +237,8 @@ const AUTOMATIC_KEYS: &[&str] = &[
     "DataLayer",
 ];
 
-/// The severity rules. Returns the severity before modifiers and the rule id.
+/// The base rules. Returns the severity before modifiers and the rule id,
+/// which names what the rule is about, never a severity.
 pub fn base_severity(
     h: Option<Tier>,
     i: Identity,
@@ -149,39 +252,36 @@ pub fn base_severity(
     let clinical = matches!(h, S1 | S2);
     // CRITICAL: likely unlawful disclosure of health data tied to a person.
     if h >= S3 && a && i >= Weak {
-        return Some((Severity::Critical, "critical.authenticated_page"));
+        return Some((Severity::Critical, "authenticated_page"));
     }
     if clinical && k && i == Strong {
-        return Some((Severity::Critical, "critical.care_action_with_identity"));
+        return Some((Severity::Critical, "care_action_with_identity"));
     }
     if h == S1 && i == Strong && n {
-        return Some((
-            Severity::Critical,
-            "critical.special_category_after_refusal",
-        ));
+        return Some((Severity::Critical, "special_category_after_refusal"));
     }
     // HIGH
     if clinical && i == Strong {
-        return Some((Severity::High, "high.health_with_identity"));
+        return Some((Severity::High, "health_with_identity"));
     }
     if clinical && k && i == Weak {
-        return Some((Severity::High, "high.care_action_ip_only"));
+        return Some((Severity::High, "care_action_ip_only"));
     }
     if h == S3 && a {
-        return Some((Severity::High, "high.care_relationship_authenticated"));
+        return Some((Severity::High, "care_relationship_authenticated"));
     }
     // MEDIUM
     if clinical && i == Weak {
-        return Some((Severity::Medium, "medium.health_page_ip_only"));
+        return Some((Severity::Medium, "health_page_ip_only"));
     }
     if h == S3 && i == Strong {
-        return Some((Severity::Medium, "medium.care_relationship_with_identity"));
+        return Some((Severity::Medium, "care_relationship_with_identity"));
     }
     // LOW
     if h == S4 || (h == S3 && i >= Weak) {
-        return Some((Severity::Low, "low.weak_health_signal"));
+        return Some((Severity::Low, "weak_health_signal"));
     }
-    Some((Severity::Info, "info.no_identity"))
+    Some((Severity::Info, "no_identity"))
 }
 
 /// Judges one event. `None` when nothing sensitive reaches another party.
@@ -218,41 +318,78 @@ pub fn judge(
         Some(x) => x,
         // No health signal: a planted identity value reaching a third party is
         // still proof of a personal-data leak worth reporting.
-        None if identity_canaries => (Severity::Medium, "medium.canary_identity_without_health"),
-        None if !ev.canaries.is_empty() => (Severity::Low, "low.canary_without_health"),
+        None if identity_canaries => (Severity::Medium, "canary_identity_without_health"),
+        None if !ev.canaries.is_empty() => (Severity::Low, "canary_without_health"),
         None => return None,
     };
+    let base = severity;
     let mut modifiers = Vec::new();
     if severity > Severity::Info {
+        let mut apply = |raise: bool, id: &str, why: &str| {
+            let before = severity;
+            severity = if raise {
+                severity.raise()
+            } else {
+                severity.lower()
+            };
+            let effect = match (severity == before, raise) {
+                (true, _) => Effect::Unchanged,
+                (false, true) => Effect::Raised,
+                (false, false) => Effect::Lowered,
+            };
+            modifiers.push(Modifier {
+                id: id.into(),
+                effect,
+                why: why.into(),
+            });
+        };
         if ctx.server_side {
-            severity = severity.raise();
-            modifiers.push("+server_side");
+            apply(
+                true,
+                "server_side",
+                "sent server to server, out of reach of browser settings and blockers",
+            );
         }
         if n {
-            severity = severity.raise();
-            modifiers.push("+after_refusal");
+            apply(
+                true,
+                "after_refusal",
+                "sent after the user refused consent or with Global Privacy Control on",
+            );
         }
         if ctx.custom_configured && h.is_some() {
-            severity = severity.raise();
-            modifiers.push("+custom_configured");
+            apply(
+                true,
+                "custom_configured",
+                "the health detail is in a field the site set up, not in automatic page metadata",
+            );
         }
         if ctx.informational && !ctx.care_action && !ctx.authenticated {
-            severity = severity.lower();
-            modifiers.push("-informational_page");
+            apply(
+                false,
+                "informational_page",
+                "the page is informational (careers, news, directions, about)",
+            );
         }
     }
-    let rule_text = if modifiers.is_empty() {
-        rule.to_owned()
-    } else {
-        format!("{rule}{}", modifiers.join(""))
-    };
     let frameworks = frameworks(&ctx, h, i, ev);
     let explanation = explain(ev, &counted, &identifiers, &ctx, severity, i);
+    // The id comes before the IP line is added, so ids stay what they were.
     let id = stable_id(ev, &counted, &identifiers);
+    let mut identifiers = identifiers;
+    if i == Identity::Weak
+        && !identifiers
+            .iter()
+            .any(|x| x.counts && x.kind == "ip_address")
+    {
+        identifiers.push(visitor_ip());
+    }
     Some(Finding {
         id,
         severity,
-        rule: rule_text,
+        rule: rule.to_owned(),
+        base_severity: Some(base),
+        modifiers,
         vendor: ev.vendor,
         organisation: ev.organisation.clone(),
         account_id: ev.account_id.clone(),
@@ -269,8 +406,32 @@ pub fn judge(
         frameworks,
         explanation,
         consent_evidence: None,
+        occurrences: vec![Occurrence {
+            source: ev.source.clone(),
+            step: ev.step.clone(),
+            time: None,
+            severity,
+        }],
     })
 }
+
+/// What the visitor's browser hands every recipient: its IP address. Listed
+/// as identity evidence when it is all that ties an event to a person, so
+/// every output says so plainly.
+pub fn visitor_ip() -> IdentityEvidence {
+    IdentityEvidence {
+        kind: "ip_address".into(),
+        class: IdClass::Network,
+        field: "connection".into(),
+        hashed: false,
+        algorithm: None,
+        counts: true,
+        note: Some(VISITOR_IP.into()),
+    }
+}
+
+/// The plain words for `visitor_ip`.
+pub const VISITOR_IP: &str = "the visitor's IP address, which every request carries";
 
 /// Splits a URL path and query into lower-case tokens (`/Book-Appointment?x` →
 /// `book-appointment`, `book`, `appointment`).
@@ -293,20 +454,19 @@ fn url_tokens(url: &str) -> Vec<String> {
     out
 }
 
+/// Whole path segments of a URL, lower-case (`/About-HIV/` → `about-hiv`).
+fn path_segments(url: &str) -> impl Iterator<Item = String> + '_ {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
 fn context(ev: &Event, counted: &[&HealthEvidence]) -> Context {
     let tokens = ev.page_url.as_deref().map(url_tokens).unwrap_or_default();
     let has = |list: &[&str]| tokens.iter().any(|t| list.contains(&t.as_str()));
-    let event_l = ev.event.to_ascii_lowercase();
-    let care_event = CARE_EVENTS.contains(&event_l.as_str());
-    // A booking or pharmacy word counts as the user's action where the user
-    // put it (URL, search, button, custom data), not in a site's page title.
-    let care_categories = counted.iter().any(|e| {
-        (matches!(
-            e.category,
-            HealthCategory::CareAppointment | HealthCategory::PharmacyAction
-        ) && !matches!(e.field.as_str(), "page_title" | "referrer.path"))
-            || e.field.contains("search")
-    });
     let custom_configured = counted.iter().any(|e| {
         e.field == "event"
             || e.field.strip_prefix("custom_data.").is_some_and(|k| {
@@ -317,12 +477,68 @@ fn context(ev: &Event, counted: &[&HealthEvidence]) -> Context {
     });
     Context {
         authenticated: has(AUTH_TOKENS),
-        care_action: has(CARE_TOKENS) || (care_event && !counted.is_empty()) || care_categories,
+        care_action: has(CARE_TOKENS) || care_action(ev, counted),
         custom_configured,
-        informational: has(INFO_TOKENS),
+        informational: ev
+            .page_url
+            .as_deref()
+            .is_some_and(|u| path_segments(u).any(|seg| INFO_TOKENS.contains(&seg.as_str()))),
         consent: ev.consent.clone(),
         server_side: ev.server_side,
     }
+}
+
+/// `K` beyond the page itself (see the module doc): a care event with health
+/// content, a click on a care button or link, or booking and pharmacy words
+/// where the user put them.
+fn care_action(ev: &Event, counted: &[&HealthEvidence]) -> bool {
+    if counted.is_empty() {
+        return false;
+    }
+    let event_l = ev.event.to_ascii_lowercase();
+    if CARE_EVENTS.contains(&event_l.as_str()) {
+        return true;
+    }
+    if CLICK_EVENTS.contains(&event_l.as_str()) && care_click(ev) {
+        return true;
+    }
+    // A booking or pharmacy-business word counts as the user's action where
+    // the user put it (URL, button, form, custom data), not in a site's page
+    // title or the previous page.
+    counted.iter().any(|e| {
+        !matches!(e.field.as_str(), "page_title" | "referrer.path")
+            && match e.category {
+                HealthCategory::CareAppointment => true,
+                HealthCategory::PharmacyAction => e
+                    .term
+                    .split(' ')
+                    .any(|t| PHARMACY_ACTION_WORDS.contains(&t)),
+                _ => false,
+            }
+    })
+}
+
+/// Is the clicked element a care action: "Book now", "Request a refill",
+/// "Call the clinic", a `tel:` link, a link to a booking or refill page?
+fn care_click(ev: &Event) -> bool {
+    let text = ev
+        .ui
+        .button_text
+        .as_deref()
+        .map(crate::normalize::normalize)
+        .unwrap_or_default();
+    if text.split(' ').any(|t| CARE_CLICK_WORDS.contains(&t)) {
+        return true;
+    }
+    let Some(dest) = ev.ui.destination.as_deref() else {
+        return false;
+    };
+    let dest = dest.trim();
+    dest.get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("tel:"))
+        || url_tokens(dest)
+            .iter()
+            .any(|t| CARE_TOKENS.contains(&t.as_str()))
 }
 
 fn frameworks(ctx: &Context, h: Option<Tier>, i: Identity, ev: &Event) -> Vec<Framework> {
@@ -424,8 +640,14 @@ fn explain(
         Identity::Strong => {
             let _ = write!(s, ", together with a planted identity value");
         }
+        Identity::Weak if ev.server_side => {
+            let _ = write!(
+                s,
+                ", together with network details only (the user's IP address or user agent)"
+            );
+        }
         Identity::Weak => {
-            let _ = write!(s, ", together with the user's IP address");
+            let _ = write!(s, ", together with {VISITOR_IP}");
         }
         Identity::None => {}
     }
@@ -447,7 +669,7 @@ fn explain(
     }
     if ctx.care_action {
         s.push_str(
-            " The event records the user seeking care (a search, booking, refill or checkout).",
+            " The event records a care action: booking, a refill, an order, intake or contacting a provider.",
         );
     }
     if ctx.server_side {

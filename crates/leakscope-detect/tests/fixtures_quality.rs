@@ -177,7 +177,10 @@ fn check_findings(case: &Case, findings: &[Finding], problems: &mut Vec<String>)
             .filter(|(_, f)| {
                 f.vendor.as_str() == vendor
                     && f.event == event
-                    && entry.is_none_or(|e| f.source.entry == e)
+                    // One finding per id: a repeated request is an occurrence.
+                    && entry.is_none_or(|e| {
+                        f.source.entry == e || f.occurrences.iter().any(|o| o.source.entry == e)
+                    })
             })
             .map(|(i, _)| i)
             .collect();

@@ -631,3 +631,107 @@ fn long_fields_are_clipped_around_the_match() {
         "{t}"
     );
 }
+
+// ---------- everyday words that are also brand names (issue 12, item 4) ----------
+
+/// A pharmacy page that gives weak words every second signal there is: a
+/// health path, a strong term elsewhere in the event (Plan B), a dose word.
+fn pharmacy_page(text: &str) -> Event {
+    let mut e = ev(
+        Vendor::MetaPixel,
+        "SubscribedButtonClick",
+        "https://www.northwind-pharmacy.example/pharmacy/drugs/levonorgestrel-1-5mg",
+    );
+    e.page_title = Some("Plan B One-Step 1.5 mg tablet".into());
+    e.ui.button_text = Some(text.into());
+    cd(&mut e, "content_name", json!(text));
+    e
+}
+
+/// Evidence of any strength (counted or not) found in the fields holding `text`.
+fn evidence_in_text(text: &str) -> Vec<HealthEvidence> {
+    m().match_event(&pharmacy_page(text))
+        .into_iter()
+        .filter(|h| h.field == "ui.button_text" || h.field == "custom_data.content_name")
+        .collect()
+}
+
+#[test]
+fn shop_and_store_text_is_no_health_evidence() {
+    for text in [
+        "Pick up in store today",
+        "Order today, ships tomorrow",
+        "Next step",
+        "My way home",
+        "Take action",
+        "One step at a time",
+        "Option 2",
+        "Check your gift card balance",
+        "Focus on what matters",
+        "New flavors coming out this fall",
+        "Visual aids and study aids",
+        "Hi Ella, your order is ready",
+        "Camila's picks",
+        "Zoom in",
+        "Lithium batteries, 2 pack",
+        "Rubbing alcohol 70%, 16 fl oz",
+        "Lip therapy balm",
+        "Lubricant eye drops",
+        "Retail therapy sale",
+    ] {
+        let hs = evidence_in_text(text);
+        assert!(hs.is_empty(), "{text:?} gave health evidence: {hs:#?}");
+    }
+}
+
+#[test]
+fn the_brand_phrase_still_matches() {
+    for (text, term, cat) in [
+        (
+            "Today Sponge, 3 count",
+            "today sponge",
+            HealthCategory::ReproContraception,
+        ),
+        (
+            "Today contraceptive sponge",
+            "today contraceptive sponge",
+            HealthCategory::ReproContraception,
+        ),
+        (
+            "ella emergency contraceptive",
+            "ella emergency contraceptive",
+            HealthCategory::ReproContraception,
+        ),
+        (
+            "Yaz birth control",
+            "yaz birth control",
+            HealthCategory::ReproContraception,
+        ),
+        (
+            "Coming out as gay to your family",
+            "coming out as gay",
+            HealthCategory::LgbtqIdentity,
+        ),
+    ] {
+        let hs = evidence_in_text(text);
+        let h = hs
+            .iter()
+            .find(|h| h.term == term)
+            .unwrap_or_else(|| panic!("{text:?}: no {term:?} in {hs:#?}"));
+        assert_eq!((h.category, h.strength), (cat, Strength::Strong), "{text}");
+    }
+}
+
+#[test]
+fn a_brand_word_counts_only_as_the_product() {
+    // Written as the product, next to a dose: counts, and says why.
+    let hs = evidence_in_text("Lithium carbonate 300 mg capsules");
+    assert!(hs.iter().any(|h| h.term == "lithium carbonate"), "{hs:#?}");
+    let hs = evidence_in_text("Camila 0.35 mg tablets");
+    let c = hs.iter().find(|h| h.term == "camila").expect("camila");
+    assert_eq!(c.strength, Strength::Weak);
+    assert_eq!(c.signals, ["dose:mg"]);
+    // A first name on a pharmacy page with Plan B elsewhere: no evidence at all.
+    let hs = m().match_event(&pharmacy_page("Thanks, Camila"));
+    assert!(!hs.iter().any(|h| h.term == "camila"), "{hs:#?}");
+}
