@@ -12,7 +12,19 @@ use leakscope_gateway::ops;
 
 /// `leakscope gateway`.
 #[derive(Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
+  leakscope gateway mock                                   a mock Graph API on 127.0.0.1:9100 (one terminal)
+  leakscope gateway --upstream http://127.0.0.1:9100 --log-format text
+                                                           the gateway on 127.0.0.1:8787, store ./leakscope-gateway.db
+  leakscope gateway --config gateway.toml                  production: keys, token, store from the file
+  leakscope gateway check --config gateway.toml --dry-run event.json --pixel 1234567891234567
+
+Without --config: listens on 127.0.0.1:8787, stores its queue and audit log in
+leakscope-gateway.db in the current directory, sends to https://graph.facebook.com.
+See docs/gateway.md and docs/gateway-policy.md."
+)]
 pub struct GatewayArgs {
     #[command(subcommand)]
     cmd: Option<GatewayCmd>,
@@ -22,20 +34,30 @@ pub struct GatewayArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Configuration file (TOML). Without one, safe defaults apply.
-    #[arg(long)]
+    /// The gateway's configuration (TOML, docs/gateway.md). Without one the
+    /// safe defaults apply: listen on 127.0.0.1:8787, store in
+    /// ./leakscope-gateway.db, the default policy.
+    #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Upstream Graph API base URL (overrides upstream.base_url).
-    #[arg(long)]
+    /// Upstream Graph API base URL (overrides upstream.base_url), e.g. the
+    /// mock: http://127.0.0.1:9100.
+    #[arg(long, value_name = "URL")]
     upstream: Option<String>,
-    /// Address to listen on (overrides listen).
-    #[arg(long)]
+    /// Address to listen on (overrides listen) [default: 127.0.0.1:8787].
+    #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// Show the policy's decision for the events in this file and exit.
+    /// Print the policy's decision for the events in this file and exit
+    /// (same as `gateway check --dry-run`).
     #[arg(long, value_name = "EVENT.json")]
     dry_run: Option<PathBuf>,
-    /// Pixel id for --dry-run.
-    #[arg(long, default_value = "0")]
+    /// With --dry-run: the pixel (dataset) id the events are for, which picks
+    /// its [policy.pixels."ID"] section [default: [policy.default]].
+    #[arg(
+        long,
+        value_name = "ID",
+        default_value = "0",
+        hide_default_value = true
+    )]
     pixel: String,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Json)]
@@ -50,24 +72,67 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum GatewayCmd {
-    /// Validate a configuration and its policy.
+    /// Validate a configuration and its policy, or dry-run events with it.
+    ///
+    /// With --dry-run, print the decision the gateway would make for the
+    /// events in a file.
+    #[command(after_help = "Examples:
+  leakscope gateway check --config gateway.toml
+  leakscope gateway check --config gateway.toml --dry-run event.json
+  leakscope gateway check --config gateway.toml --dry-run event.json --pixel 1234567891234567
+
+EVENT.json holds one event, an array of events, or a request body {\"data\": [...]}.
+--dry-run reads the store's consent records if the store exists and writes nothing.")]
     Check {
-        #[arg(long)]
+        /// The gateway's configuration (TOML).
+        #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        /// Print the policy's decision (JSON) for the events in this file.
+        #[arg(long, value_name = "EVENT.json")]
+        dry_run: Option<PathBuf>,
+        /// With --dry-run: the pixel (dataset) id the events are for, which
+        /// picks its [policy.pixels."ID"] section [default: [policy.default]].
+        #[arg(
+            long,
+            value_name = "ID",
+            default_value = "0",
+            hide_default_value = true
+        )]
+        pixel: String,
     },
     /// Move dead letters back to the delivery queue.
+    #[command(after_help = "Examples:
+  leakscope gateway replay --config gateway.toml
+  leakscope gateway replay --config gateway.toml --pixel 1234567891234567")]
     Replay {
-        #[arg(long)]
+        /// The gateway's configuration (TOML); it names the store.
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Only this pixel's dead letters.
-        #[arg(long)]
+        #[arg(long, value_name = "ID")]
         pixel: Option<String>,
     },
     /// Print the SHA-256 of a client key, for `[[keys]] sha256`.
-    HashKey { key: String },
-    /// Run a mock Graph API (tests and benchmarks; loopback).
+    #[command(after_help = "Examples:
+  leakscope gateway hash-key 'a-long-random-client-key'
+  leakscope gateway hash-key \"$(openssl rand -hex 32)\"")]
+    HashKey {
+        /// The client key: a secret you choose and give to the site's
+        /// backend, which sends it as access_token. Only its hash goes in
+        /// the configuration.
+        key: String,
+    },
+    /// Run a mock Graph API on loopback (first steps, tests, benchmarks).
+    ///
+    /// It logs one line per request on standard error and lists the events it
+    /// received at GET /__mock/events (docs/gateway.md, "The mock").
+    #[command(after_help = "Examples:
+  leakscope gateway mock
+  leakscope gateway mock --listen 127.0.0.1:9200
+  curl -s http://127.0.0.1:9100/__mock/events          the events received so far (JSON)")]
     Mock {
-        #[arg(long, default_value = "127.0.0.1:9100")]
+        /// Address to listen on (port 0: any free port, printed at start).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
         listen: SocketAddr,
     },
 }
@@ -76,20 +141,30 @@ enum GatewayCmd {
 #[derive(Subcommand)]
 pub enum AuditCmd {
     /// Check the hash chain; names the first bad record (exit 1).
+    #[command(after_help = "Examples:
+  leakscope audit verify --config gateway.toml
+  leakscope audit verify --db leakscope-gateway.db")]
     Verify {
-        #[arg(long)]
+        /// The gateway's configuration (TOML); it names the store.
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// The gateway's SQLite database (instead of --config).
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         db: Option<PathBuf>,
     },
     /// Print records, e.g. what was sent about /pharmacy pages last week.
+    #[command(after_help = "Examples:
+  leakscope audit show --config gateway.toml --path-prefix /pharmacy --since 7d --kind delivered
+  leakscope audit show --db leakscope-gateway.db --kind blocked --since 24h --format json")]
     Show {
-        #[arg(long)]
+        /// The gateway's configuration (TOML); it names the store.
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(long)]
+        /// The gateway's SQLite database (instead of --config).
+        #[arg(long, value_name = "FILE")]
         db: Option<PathBuf>,
-        #[arg(long)]
+        /// Only this pixel's records.
+        #[arg(long, value_name = "ID")]
         pixel: Option<String>,
         /// From: 2026-11-22, 2026-11-22T10:00:00Z, or an age (7d, 24h).
         #[arg(long)]
@@ -104,8 +179,10 @@ pub enum AuditCmd {
         /// duplicate, delivered, retried, dead_lettered, replayed, consent).
         #[arg(long = "kind")]
         kinds: Vec<String>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
         format: ShowFormat,
+        /// At most this many records.
         #[arg(long, default_value_t = 10_000)]
         limit: usize,
     },
@@ -127,8 +204,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn init_logs(f: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEAKSCOPE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour codes only on a terminal: a log file must stay greppable.
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match f {
         LogFormat::Json => b.json().flatten_event(true).try_init(),
@@ -139,10 +218,21 @@ fn init_logs(f: LogFormat) {
 /// Runs `leakscope gateway ...`.
 pub fn gateway(a: GatewayArgs) -> anyhow::Result<()> {
     match a.cmd {
-        Some(GatewayCmd::Check { config }) => {
+        Some(GatewayCmd::Check {
+            config,
+            dry_run,
+            pixel,
+        }) => {
             let cfg = ops::load_config(Some(&config), None, None)?;
-            print!("{}", ops::check(&cfg)?);
-            Ok(())
+            match dry_run {
+                // The decision alone on stdout, so it can be piped to jq;
+                // it compiles the policy, so a bad one still fails here.
+                Some(path) => dry_run_print(&cfg, &pixel, &path),
+                None => {
+                    print!("{}", ops::check(&cfg)?);
+                    Ok(())
+                }
+            }
         }
         Some(GatewayCmd::Replay { config, pixel }) => {
             let cfg = ops::load_config(config.as_deref(), None, None)?;
@@ -167,11 +257,7 @@ pub fn gateway(a: GatewayArgs) -> anyhow::Result<()> {
             let r = a.run;
             let cfg = ops::load_config(r.config.as_deref(), r.upstream.as_deref(), r.listen)?;
             if let Some(path) = r.dry_run {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                let out = runtime()?.block_on(ops::dry_run(&cfg, &r.pixel, &text))?;
-                println!("{}", serde_json::to_string_pretty(&out)?);
-                return Ok(());
+                return dry_run_print(&cfg, &r.pixel, &path);
             }
             init_logs(r.log_format);
             runtime()?.block_on(async move {
@@ -183,6 +269,19 @@ pub fn gateway(a: GatewayArgs) -> anyhow::Result<()> {
             })
         }
     }
+}
+
+/// `--dry-run EVENT.json`: the decisions as JSON on stdout.
+fn dry_run_print(
+    cfg: &leakscope_gateway::GatewayConfig,
+    pixel: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let out = runtime()?.block_on(ops::dry_run(cfg, pixel, &text))?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
 }
 
 fn audit_config(

@@ -105,6 +105,23 @@ impl Default for UpstreamConfig {
 }
 
 impl UpstreamConfig {
+    /// Whether `base_url` points at this machine (`localhost`, `127.0.0.0/8`,
+    /// `::1`): a local mock or proxy, which needs no Meta token.
+    pub fn is_loopback(&self) -> bool {
+        let Ok(u) = url::Url::parse(&self.base_url) else {
+            return false;
+        };
+        match u.host() {
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+
     /// The token from the file, else from the environment variable.
     pub fn resolve_token(&self) -> Secret {
         if !self.access_token.is_empty() {
@@ -259,6 +276,20 @@ pub enum ConfigError {
 }
 
 impl GatewayConfig {
+    /// Where the store is, for people: the SQLite file as an absolute path
+    /// (the default is relative to the working directory), or PostgreSQL
+    /// without its connection string (which may hold a password).
+    pub fn store_description(&self) -> String {
+        match &self.store.postgres {
+            Some(_) => "PostgreSQL (store.postgres)".to_owned(),
+            None => {
+                let p = std::path::absolute(&self.store.sqlite)
+                    .unwrap_or_else(|_| self.store.sqlite.clone());
+                format!("{} (SQLite)", p.display())
+            }
+        }
+    }
+
     /// Reads and validates a configuration file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -385,6 +416,53 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("keys[0].sha256"), "{e}");
+    }
+
+    #[test]
+    fn loopback_upstreams_are_recognised() {
+        let lo = |u: &str| {
+            UpstreamConfig {
+                base_url: u.into(),
+                ..UpstreamConfig::default()
+            }
+            .is_loopback()
+        };
+        for u in [
+            "http://127.0.0.1:9100",
+            "http://127.8.0.1",
+            "http://localhost:9100/",
+            "http://LOCALHOST.",
+            "http://mock.localhost:1",
+            "http://[::1]:9100",
+        ] {
+            assert!(lo(u), "{u} is loopback");
+        }
+        for u in [
+            "https://graph.facebook.com",
+            "http://10.0.0.5:9100",
+            "http://localhost.example.com",
+            "http://[::]:9100",
+            "not a url",
+        ] {
+            assert!(!lo(u), "{u} is not loopback");
+        }
+    }
+
+    #[test]
+    fn store_description_names_the_file_and_hides_postgres_credentials() {
+        let mut c = GatewayConfig::default();
+        let d = c.store_description();
+        assert!(d.ends_with("leakscope-gateway.db (SQLite)"), "{d}");
+        assert!(
+            Path::new(d.trim_end_matches(" (SQLite)")).is_absolute(),
+            "{d}"
+        );
+        c.store.postgres = Some("host=db user=ls password=canary-pw-77".into());
+        let d = c.store_description();
+        assert!(
+            d.starts_with("PostgreSQL") && !d.contains("canary-pw-77"),
+            "{d}"
+        );
     }
 
     #[test]

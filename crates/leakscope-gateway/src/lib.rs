@@ -92,7 +92,7 @@ pub async fn serve(
         )));
     }
     let token = cfg.upstream.resolve_token();
-    if token.is_empty() {
+    if token.is_empty() && !cfg.upstream.is_loopback() {
         tracing::warn!(
             env = %cfg.upstream.access_token_env,
             "no upstream access token configured: Meta will refuse deliveries (they stay queued)"
@@ -139,7 +139,14 @@ pub async fn serve(
             }
         }
     });
-    tracing::info!(listen = %local, upstream = %cfg.upstream.base_url, version = %cfg.upstream.version, store = ?store, "gateway listening");
+    // The first thing a new user needs: where to send events, and where
+    // the queue and audit log live.
+    let store_desc = cfg.store_description();
+    tracing::info!(
+        "listening on http://{local}, store: {store_desc}, upstream: {}/{}",
+        cfg.upstream.base_url,
+        cfg.upstream.version,
+    );
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -1,7 +1,9 @@
 //! A mock Graph API for tests and benchmarks (loopback only). It can
 //! succeed, reject (validation), fail transiently, throttle, or hang, and
 //! the mode can be switched at run time (in process, or by `POST
-//! /__mock/mode {"mode": "throttle"}`). It records every event it accepted.
+//! /__mock/mode {"mode": "throttle"}`). It records every event it accepted
+//! (`GET /__mock/events` lists them) and logs one line per request
+//! (tracing, `info`): method, path, pixel, event count and names, answer.
 //!
 //! Like Meta, a batch with any invalid event is rejected whole; an event
 //! whose `event_id` starts with `invalid-` is invalid (code 100, subcode
@@ -150,15 +152,70 @@ async fn set_mode(State(s): State<Arc<MockState>>, body: Bytes) -> Response {
             if let Ok(mut g) = s.mode.lock() {
                 *g = m.mode;
             }
+            tracing::info!("POST /__mock/mode: mode is now {:?} -> 200", m.mode);
             (StatusCode::OK, "ok\n").into_response()
         }
-        Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+        Err(e) => {
+            tracing::info!("POST /__mock/mode: not a mode ({e}) -> 400");
+            (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()
+        }
     }
 }
 
 async fn list(State(s): State<Arc<MockState>>) -> Response {
     let r = s.received.lock().map(|g| g.clone()).unwrap_or_default();
+    tracing::info!(
+        "GET /__mock/events: {} event(s) received so far -> 200",
+        r.len()
+    );
     axum::Json(r).into_response()
+}
+
+/// At most this many distinct event names per log line (a batch holds up
+/// to 1,000 events).
+const NAMES_SHOWN: usize = 8;
+
+/// The log line's event part: `2 events: Purchase, Lead`, names counted
+/// (`Purchase ×998`) and shown escaped, so a name cannot forge a log line.
+fn events_summary(events: &[Value]) -> String {
+    let mut names: Vec<(String, usize)> = Vec::new();
+    for e in events {
+        let n = e
+            .get("event_name")
+            .and_then(Value::as_str)
+            .map(|n| {
+                let short: String = n.chars().take(60).collect();
+                short.escape_debug().to_string()
+            })
+            .unwrap_or_else(|| "(no event_name)".to_owned());
+        match names.iter_mut().find(|(m, _)| *m == n) {
+            Some((_, c)) => *c += 1,
+            None => names.push((n, 1)),
+        }
+    }
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|(n, c)| {
+            if *c > 1 {
+                format!("{n} ×{c}")
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    if names.len() > NAMES_SHOWN {
+        shown.push(format!("and {} other names", names.len() - NAMES_SHOWN));
+    }
+    let count = match events.len() {
+        1 => "1 event".to_owned(),
+        n => format!("{n} events"),
+    };
+    if shown.is_empty() {
+        count
+    } else {
+        format!("{count}: {}", shown.join(", "))
+    }
 }
 
 fn graph_error(status: StatusCode, code: u32, subcode: Option<u32>, msg: &str) -> Response {
@@ -172,7 +229,7 @@ fn graph_error(status: StatusCode, code: u32, subcode: Option<u32>, msg: &str) -
 
 async fn events(
     State(s): State<Arc<MockState>>,
-    Path((_v, pixel_id)): Path<(String, String)>,
+    Path((version, pixel_id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -184,6 +241,42 @@ async fn events(
         g.push(String::from_utf8_lossy(&body).into_owned());
     }
     let mode = s.mode.lock().map(|g| *g).unwrap_or(MockMode::Succeed);
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let req = parse_events_request(ct, q.as_deref(), &body);
+    let what = match &req {
+        Ok(r) => events_summary(&r.events),
+        Err(e) => format!("unreadable request ({})", e.message.escape_debug()),
+    };
+    let line = format!(
+        "POST /{}/{}/events: pixel {}, {what}",
+        version.escape_debug(),
+        pixel_id.escape_debug(),
+        pixel_id.escape_debug()
+    );
+    if mode == MockMode::Hang {
+        tracing::info!("{line} -> no answer (mode hang)");
+    }
+    let resp = answer(&s, mode, &pixel_id, req).await;
+    if mode != MockMode::Hang {
+        let m = if mode == MockMode::Succeed {
+            String::new()
+        } else {
+            format!(" (mode {mode:?})")
+        };
+        tracing::info!("{line} -> {}{m}", resp.status().as_u16());
+    }
+    resp
+}
+
+/// The answer to one events request, per the mode.
+async fn answer(
+    s: &MockState,
+    mode: MockMode,
+    pixel_id: &str,
+    req: Result<crate::ingress::EventsRequest, crate::graph::GraphError>,
+) -> Response {
     match mode {
         MockMode::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -225,10 +318,7 @@ async fn events(
         }
         MockMode::Succeed => {}
     }
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let req = match parse_events_request(ct, q.as_deref(), &body) {
+    let req = match req {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -249,7 +339,7 @@ async fn events(
     if let Ok(mut g) = s.received.lock() {
         for e in &req.events {
             g.push(Received {
-                pixel_id: pixel_id.clone(),
+                pixel_id: pixel_id.to_owned(),
                 event_id: s_of(e, "event_id"),
                 event_name: s_of(e, "event_name"),
                 event: e.to_string(),
@@ -260,4 +350,29 @@ async fn events(
     }
     axum::Json(json!({"events_received": n, "messages": [], "fbtrace_id": "AmockTrace"}))
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_names_and_escapes_them() {
+        let ev = |n: &str| json!({"event_name": n});
+        let mut batch = vec![ev("Purchase"), ev("Lead"), ev("Purchase"), json!({})];
+        assert_eq!(
+            events_summary(&batch),
+            "4 events: Purchase ×2, Lead, (no event_name)"
+        );
+        assert_eq!(events_summary(&batch[..1]), "1 event: Purchase");
+        assert_eq!(events_summary(&[]), "0 events");
+        // A name cannot start a new log line.
+        batch = vec![ev("Lead\nINFO forged line")];
+        let s = events_summary(&batch);
+        assert!(!s.contains('\n') && s.contains("Lead\\nINFO"), "{s}");
+        // A 1,000-event batch stays one short line.
+        let many: Vec<Value> = (0..1000).map(|i| ev(&format!("E{i}"))).collect();
+        let s = events_summary(&many);
+        assert!(s.ends_with("and 992 other names") && s.len() < 200, "{s}");
+    }
 }

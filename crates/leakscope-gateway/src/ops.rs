@@ -35,30 +35,33 @@ pub fn load_config(
 /// Returns a short summary.
 pub fn check(cfg: &GatewayConfig) -> Result<String, GatewayError> {
     compile_policy(cfg)?;
-    let token = if cfg.upstream.resolve_token().is_empty() {
+    let token = if !cfg.upstream.resolve_token().is_empty() {
+        "token set".to_owned()
+    } else if cfg.upstream.is_loopback() {
+        "no token; none needed on this machine".to_owned()
+    } else {
         format!(
-            "not set (set upstream.access_token or ${})",
+            "token not set: Meta will refuse deliveries; set upstream.access_token or ${}",
             cfg.upstream.access_token_env
         )
-    } else {
-        "set".to_owned()
     };
     Ok(format!(
-        "configuration OK\n  listen: {}\n  upstream: {}/{} (token {token})\n  store: {}\n  keys: {}\n  pixels with their own policy: {}\n",
+        "configuration OK\n  listen: {}\n  upstream: {}/{} ({token})\n  store: {}\n  keys: {}\n  pixels with their own policy: {}\n",
         cfg.listen,
         cfg.upstream.base_url,
         cfg.upstream.version,
-        store_name(cfg),
+        cfg.store_description(),
         cfg.keys.len(),
         cfg.policy.pixels.len(),
     ))
 }
 
-/// `leakscope gateway --dry-run EVENT.json`: the decision for each event
-/// of a file holding one event, an array of events, or a request body
-/// `{"data": [...]}`, made exactly as the running gateway makes it: consent
-/// lifted from `custom_data`, and the consent records the site posted looked
-/// up in the configured store (when it exists; nothing is written to it).
+/// `leakscope gateway check --dry-run EVENT.json` (also `leakscope gateway
+/// --dry-run EVENT.json`): the decision for each event of a file holding one
+/// event, an array of events, or a request body `{"data": [...]}`, made
+/// exactly as the running gateway makes it: consent lifted from
+/// `custom_data`, and the consent records the site posted looked up in the
+/// configured store (when it exists; nothing is written to it).
 pub async fn dry_run(
     cfg: &GatewayConfig,
     pixel_id: &str,
@@ -117,16 +120,9 @@ pub async fn dry_run(
         .collect();
     Ok(json!({
         "pixel_id": pixel_id,
-        "consent_records_from": if has_store { store_name(cfg) } else { "none (no store yet)".to_owned() },
+        "consent_records_from": if has_store { cfg.store_description() } else { "none (no store yet)".to_owned() },
         "events": decisions,
     }))
-}
-
-fn store_name(cfg: &GatewayConfig) -> String {
-    match &cfg.store.postgres {
-        Some(_) => "postgresql".to_owned(),
-        None => format!("sqlite {}", cfg.store.sqlite.display()),
-    }
 }
 
 /// `leakscope gateway replay`: dead letters back to the queue.

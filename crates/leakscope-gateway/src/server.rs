@@ -429,7 +429,9 @@ fn reason_class(reason: &policy::BlockReason) -> &'static str {
 
 /// SDKs cannot add top-level event fields, so a per-event consent signal
 /// may also come as `custom_data.leakscope_consent`; it is moved to where
-/// the policy reads it (and the policy never forwards it).
+/// the policy reads it (and the policy never forwards it). When both places
+/// carry a signal, the event consents only if both grant: a denial in
+/// either one wins (fail-closed).
 pub(crate) fn lift_consent(ev: &mut Value) {
     let Some(o) = ev.as_object_mut() else {
         return;
@@ -438,10 +440,59 @@ pub(crate) fn lift_consent(ev: &mut Value) {
         .get_mut("custom_data")
         .and_then(Value::as_object_mut)
         .and_then(|cd| cd.remove(policy::CONSENT_FIELD));
-    if let Some(sig) = inner
-        && !o.contains_key(policy::CONSENT_FIELD)
-    {
-        o.insert(policy::CONSENT_FIELD.to_owned(), sig);
+    let Some(inner) = inner else {
+        return;
+    };
+    let sig = match o.remove(policy::CONSENT_FIELD) {
+        Some(top) => both_consent(top, inner),
+        None => inner,
+    };
+    o.insert(policy::CONSENT_FIELD.to_owned(), sig);
+}
+
+/// A scalar consent value as the policy reads it: grant, denial, or
+/// neither (which the policy also treats as no consent).
+fn scalar_grant(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "granted" | "true" | "yes" | "1" => Some(true),
+            "denied" | "false" | "no" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// One signal that the policy reads as granted exactly when it would read
+/// both `a` and `b` as granted.
+fn both_consent(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            // A Consent-Mode key grants only if both objects grant it; a key
+            // one of them lacks is left out, so if it is required the merged
+            // signal lacks it too and does not grant.
+            let merged = x
+                .into_iter()
+                .filter_map(|(k, xv)| {
+                    let yv = y.get(&k)?;
+                    let v = if scalar_grant(&xv) == Some(true) {
+                        yv.clone()
+                    } else {
+                        xv
+                    };
+                    Some((k, v))
+                })
+                .collect();
+            Value::Object(merged)
+        }
+        // A scalar grant adds nothing: the other signal decides.
+        (a, b) if scalar_grant(&a) == Some(true) => b,
+        (a, b) if scalar_grant(&b) == Some(true) => a,
+        // Neither grants outright: keep the first that is not an object (a
+        // denial or an unrecognised value), which the policy refuses.
+        (a, _) if !a.is_object() => a,
+        (_, b) => b,
     }
 }
 
@@ -619,4 +670,75 @@ async fn consent_inner(
         .put_consent(keys, record.to_string(), audit)
         .await
         .map_err(store_unavailable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the default policy forwards a valid event whose consent is
+    /// `top` (top level) and `inner` (`custom_data`), after lifting.
+    fn forwarded(top: Option<Value>, inner: Option<Value>) -> bool {
+        let mut ev = json!({
+            "event_name": "Purchase",
+            "event_time": crate::store::now_ms() / 1000 - 30,
+            "action_source": "website",
+            "event_source_url": "https://shop.example/checkout",
+            "user_data": {"em": "jane.canary@example.com", "client_user_agent": "UA"},
+            "custom_data": {"value": 1.0, "currency": "USD"}
+        });
+        if let Some(t) = top {
+            ev[policy::CONSENT_FIELD] = t;
+        }
+        if let Some(i) = inner {
+            ev["custom_data"][policy::CONSENT_FIELD] = i;
+        }
+        lift_consent(&mut ev);
+        assert!(
+            ev["custom_data"].get(policy::CONSENT_FIELD).is_none(),
+            "consent never stays in custom_data: {ev}"
+        );
+        let p = policy::Policy::compile(policy::PolicyConfig::default()).unwrap();
+        matches!(p.evaluate("1", &ev, None).verdict, Verdict::Forward)
+    }
+
+    #[test]
+    fn consent_in_custom_data_counts_and_a_denial_anywhere_wins() {
+        let g = || Some(json!("granted"));
+        let cm = |a: &str, b: &str| Some(json!({"ad_storage": a, "ad_user_data": b}));
+        assert!(forwarded(None, g()), "custom_data alone, as SDKs send it");
+        assert!(forwarded(g(), None));
+        assert!(
+            forwarded(g(), Some(json!(true))),
+            "two grants in two spellings"
+        );
+        assert!(forwarded(cm("granted", "granted"), g()));
+        assert!(forwarded(g(), cm("granted", "granted")));
+        assert!(forwarded(cm("granted", "granted"), cm("granted", "true")));
+        assert!(!forwarded(None, None), "no signal: fail-closed");
+        assert!(
+            !forwarded(g(), Some(json!("denied"))),
+            "denied in custom_data"
+        );
+        assert!(!forwarded(Some(json!(false)), g()), "denied at the top");
+        assert!(
+            !forwarded(g(), Some(json!("maybe"))),
+            "unrecognised counts as no"
+        );
+        assert!(!forwarded(cm("granted", "granted"), Some(json!("no"))));
+        assert!(!forwarded(Some(json!("0")), cm("granted", "granted")));
+        assert!(!forwarded(
+            cm("granted", "granted"),
+            cm("granted", "denied")
+        ));
+        assert!(!forwarded(
+            cm("denied", "granted"),
+            cm("granted", "granted")
+        ));
+        // Each object grants one key: together they do not grant both.
+        assert!(!forwarded(
+            Some(json!({"ad_storage": "granted"})),
+            Some(json!({"ad_user_data": "granted"}))
+        ));
+    }
 }

@@ -341,7 +341,7 @@ async fn consent_is_fail_closed_and_a_posted_record_opens_it() {
         out["consent_records_from"]
             .as_str()
             .unwrap()
-            .starts_with("sqlite")
+            .ends_with("gw.db (SQLite)")
     );
     let blocked = store
         .audit_records(
