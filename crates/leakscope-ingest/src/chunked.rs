@@ -59,11 +59,8 @@ impl Where<'_> {
         }
     }
 
-    fn io(&self, source: io::Error) -> IngestError {
-        IngestError::Io {
-            file: self.label.to_string(),
-            source,
-        }
+    fn io(&self, error: io::Error) -> IngestError {
+        IngestError::io(self.label, error)
     }
 }
 

@@ -4,14 +4,18 @@
 //! file name; gzip is recognised by its magic bytes and undone transparently.
 //! Exchanges are handed to a callback as soon as they are read, so a 2 GB HAR is
 //! read in bounded memory (one chunk plus the largest single entry).
+//! [`read_path`] also takes a folder, such as `leakscope scan --out DIR`
+//! writes, and reads the HARs in it.
 //!
 //! Errors come in two kinds: a [`Warning`] for one bad entry or line (it is
 //! skipped, reading goes on) and an [`IngestError`] for a file that cannot be
-//! read at all (unreadable, unknown format, broken JSON structure).
+//! read at all (unreadable, unknown format, not a capture, broken JSON
+//! structure). A file that is something else (an image, an archive, UTF-16
+//! text) is named as such, never shown as garbled bytes.
 
 use std::fmt;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use leakscope_core::Exchange;
@@ -21,6 +25,7 @@ mod chunked;
 mod har;
 mod lines;
 mod reqlist;
+mod sniff;
 
 use chunked::Chunked;
 
@@ -113,21 +118,82 @@ Chrome DevTools protocol logs (Lighthouse devtoolslog, sitespeed.io/chromedriver
 JSON Lines of requests ({\"method\",\"url\",\"body\"} per line), request lists (JSON array of \
 {url, sourceUrl, type}; TSV with header url<TAB>source_url<TAB>type) and plain lists of http(s) URLs, one per line";
 
+/// What to do after an I/O error, chosen from what failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoAdvice {
+    /// The path: "check the path".
+    Path,
+    /// Permissions: "check that you may read it".
+    Permissions,
+    /// gzip data that does not decompress: damaged or cut short.
+    Gzip,
+    /// A folder that cannot be listed.
+    Folder,
+    /// Anything else.
+    Other,
+}
+
+impl IoAdvice {
+    fn of(e: &io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound => IoAdvice::Path,
+            io::ErrorKind::PermissionDenied => IoAdvice::Permissions,
+            _ => IoAdvice::Other,
+        }
+    }
+}
+
+impl fmt::Display for IoAdvice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IoAdvice::Path => "check the path",
+            IoAdvice::Permissions => "check that you may read it (file permissions)",
+            IoAdvice::Gzip => {
+                "the file is gzip-compressed and its data is damaged or cut short \
+(an incomplete download or copy?): download or export it again"
+            }
+            IoAdvice::Folder => "check that the folder exists and that you may list it",
+            IoAdvice::Other => "check the path and that you may read the file",
+        })
+    }
+}
+
 /// A file that cannot be read at all. Every message names the file and what to do.
+///
+/// Each message is complete in itself: an I/O error is part of the text and
+/// deliberately not a [`std::error::Error::source`], because printers of the
+/// whole chain (anyhow's `{:#}`) would show it twice. [`IngestError::io_error`]
+/// gives it to code that needs it.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error(
-        "{file}: cannot read: {source}; check the path and permissions (and, for a .gz file, that the download is complete)"
-    )]
+    #[error("{file}: cannot read: {error}; {advice}")]
     Io {
         file: String,
-        #[source]
-        source: io::Error,
+        error: io::Error,
+        advice: IoAdvice,
     },
     #[error("{file}: unknown capture format ({found}). {hint}{ACCEPTED}")]
     UnknownFormat {
         file: String,
         found: String,
+        hint: String,
+    },
+    /// Binary content: an image, an archive, a program, or bytes we cannot name.
+    #[error("{file}: this is {what}, not a capture; {advice}. {ACCEPTED}")]
+    NotACapture {
+        file: String,
+        /// "a binary file", "a ZIP archive", "a gzip-compressed tar archive".
+        what: String,
+        advice: String,
+    },
+    /// A folder given as input holds no HAR files.
+    #[error(
+        "{dir}: no HAR files in this folder; leakscope looked for {pattern} (the HARs `leakscope scan --out` writes), not in subfolders. {hint}Pass a capture file, or a folder that holds .har files"
+    )]
+    NoCaptures {
+        dir: String,
+        /// What was looked for, e.g. `out/*.har`.
+        pattern: String,
         hint: String,
     },
     #[error(
@@ -151,6 +217,50 @@ pub enum IngestError {
         position: Position,
         limit: usize,
     },
+}
+
+impl IngestError {
+    /// An I/O error on `file`, with advice chosen from its kind.
+    pub(crate) fn io(file: &str, error: io::Error) -> Self {
+        IngestError::Io {
+            file: file.to_string(),
+            advice: IoAdvice::of(&error),
+            error,
+        }
+    }
+
+    /// The I/O error behind an [`IngestError::Io`].
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            IngestError::Io { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Errors the gzip decoder raises (bad header, corrupt deflate stream,
+    /// cut short) get gzip advice; other I/O errors keep theirs.
+    fn in_gzip(self) -> Self {
+        match self {
+            IngestError::Io {
+                file,
+                error,
+                advice: _,
+            } if matches!(
+                error.kind(),
+                io::ErrorKind::InvalidInput
+                    | io::ErrorKind::InvalidData
+                    | io::ErrorKind::UnexpectedEof
+            ) =>
+            {
+                IngestError::Io {
+                    file,
+                    error,
+                    advice: IoAdvice::Gzip,
+                }
+            }
+            e => e,
+        }
+    }
 }
 
 /// One record that was skipped or read only in part; reading went on.
@@ -197,18 +307,97 @@ impl Default for Options {
 /// How far into the content detection looks.
 const HEAD: usize = 64 << 10;
 
-/// Reads one capture file. `label` is the file name as the user gave it; it goes into `Source.file`.
+/// Reads one capture file, or every HAR in a folder (see [`capture_files`]).
+/// `label` is the path as the user gave it; it goes into `Source.file`, and for
+/// a folder each HAR's label is `label/name.har`, its entries numbered from 0.
 pub fn read_path(
     path: &Path,
     label: &str,
     on_exchange: &mut dyn FnMut(Exchange),
     on_warning: &mut dyn FnMut(Warning),
 ) -> Result<Summary, IngestError> {
-    let file = std::fs::File::open(path).map_err(|source| IngestError::Io {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(label, e))?;
+    if !meta.is_dir() {
+        let file = std::fs::File::open(path).map_err(|e| IngestError::io(label, e))?;
+        return read_reader(file, label, on_exchange, on_warning);
+    }
+    let mut total: Option<Summary> = None;
+    for file in capture_files(path, label)? {
+        let name = file.file_name().unwrap_or_default();
+        let file_label = Path::new(label).join(name).display().to_string();
+        let f = std::fs::File::open(&file).map_err(|e| IngestError::io(&file_label, e))?;
+        let s = read_reader(f, &file_label, on_exchange, on_warning)?;
+        total = Some(match total {
+            None => s,
+            Some(t) => Summary {
+                format: t.format,
+                exchanges: t.exchanges + s.exchanges,
+                skipped: t.skipped + s.skipped,
+            },
+        });
+    }
+    // capture_files never returns an empty list.
+    total.ok_or_else(|| no_captures(path, label))
+}
+
+/// The capture files `path` stands for: itself if it is a file; for a folder
+/// (such as `leakscope scan --out DIR` writes), the files directly in it whose
+/// names end in `.har` (any case; hidden files skipped), sorted by name. Its
+/// `results.json` and `steps/` are not captures and are left alone. A folder
+/// with no HAR is an error saying what was looked for. `label` names `path`
+/// in errors.
+pub fn capture_files(path: &Path, label: &str) -> Result<Vec<PathBuf>, IngestError> {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(label, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let folder_err = |error: io::Error| IngestError::Io {
         file: label.to_string(),
-        source,
-    })?;
-    read_reader(file, label, on_exchange, on_warning)
+        error,
+        advice: IoAdvice::Folder,
+    };
+    let mut hars = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(folder_err)? {
+        let entry = entry.map_err(folder_err)?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let is_har = name.len() > 4
+            && name.is_char_boundary(name.len() - 4)
+            && name[name.len() - 4..].eq_ignore_ascii_case(".har");
+        // Hidden files include macOS's `._name.har` resource forks, which are not HARs.
+        if !is_har || name.starts_with('.') {
+            continue;
+        }
+        let p = entry.path();
+        if p.is_file() {
+            hars.push(p);
+        }
+    }
+    if hars.is_empty() {
+        return Err(no_captures(path, label));
+    }
+    hars.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(hars)
+}
+
+fn no_captures(path: &Path, label: &str) -> IngestError {
+    let results = Path::new(label).join("results.json");
+    let hint = if path.join("results.json").is_file() {
+        format!(
+            "It holds {}: to show those results, run `leakscope report {}`. ",
+            results.display(),
+            results.display()
+        )
+    } else {
+        String::new()
+    };
+    IngestError::NoCaptures {
+        dir: label.to_string(),
+        pattern: Path::new(label).join("*.har").display().to_string(),
+        hint,
+    }
 }
 
 /// Reads a capture from any reader; gzip is sniffed by its magic bytes `1f 8b` and undone.
@@ -260,18 +449,15 @@ pub(crate) fn read_with<R: Read>(
     on_exchange: &mut dyn FnMut(Exchange),
     on_warning: &mut dyn FnMut(Warning),
 ) -> Result<Summary, IngestError> {
-    let io_err = |source| IngestError::Io {
-        file: label.to_string(),
-        source,
-    };
-    let head = read_head(&mut r, HEAD).map_err(io_err)?;
+    let head = read_head(&mut r, HEAD).map_err(|e| IngestError::io(label, e))?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(head).chain(r));
-        run(gz, label, opts, on_exchange, on_warning)
+        run(gz, label, true, opts, on_exchange, on_warning).map_err(IngestError::in_gzip)
     } else {
         run(
             io::Cursor::new(head).chain(r),
             label,
+            false,
             opts,
             on_exchange,
             on_warning,
@@ -279,19 +465,18 @@ pub(crate) fn read_with<R: Read>(
     }
 }
 
+/// Reads the (un-gzipped) content; `gzip` says whether it was compressed.
 fn run<R: Read>(
     mut r: R,
     label: &str,
+    gzip: bool,
     opts: Options,
     on_exchange: &mut dyn FnMut(Exchange),
     on_warning: &mut dyn FnMut(Warning),
 ) -> Result<Summary, IngestError> {
-    let head = read_head(&mut r, HEAD).map_err(|source| IngestError::Io {
-        file: label.to_string(),
-        source,
-    })?;
+    let head = read_head(&mut r, HEAD).map_err(|e| IngestError::io(label, e))?;
     let Some(format) = detect_plain(&head) else {
-        return Err(unknown(label, &head));
+        return Err(unknown(label, &head, gzip));
     };
     let mut ctx = Ctx {
         label,
@@ -324,24 +509,66 @@ fn read_head<R: Read>(r: &mut R, n: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-fn unknown(label: &str, head: &[u8]) -> IngestError {
-    let text = String::from_utf8_lossy(&head[..head.len().min(48)]);
-    let snippet: String = text
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .chars()
-        .take(32)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+/// The advice for a file that is something else (ACCEPTED, which follows, says how to save one).
+const PASS_CAPTURE: &str = "pass the capture file itself";
+
+/// The error for content no format reader recognised: what it is, if we can
+/// tell, and what to do. `head` is the content (un-gzipped if `gzip`).
+fn unknown(label: &str, head: &[u8], gzip: bool) -> IngestError {
+    let gz = if gzip { "gzip-compressed " } else { "" };
+    let not_capture = |what: String, advice: &str| IngestError::NotACapture {
+        file: label.to_string(),
+        what,
+        advice: advice.to_string(),
+    };
+    match sniff::sniff(head) {
+        Some(sniff::Kind::Known(k)) => {
+            let what = k.what();
+            // "a gzip-compressed tar archive", "gzip-compressed zstd-compressed data".
+            let what = if gzip {
+                match what.strip_prefix("a ").or_else(|| what.strip_prefix("an ")) {
+                    Some(rest) => format!("a {gz}{rest}"),
+                    None => format!("{gz}{what}"),
+                }
+            } else {
+                what.to_string()
+            };
+            return not_capture(what, k.advice().unwrap_or(PASS_CAPTURE));
+        }
+        Some(sniff::Kind::Binary) => {
+            let what = if gzip {
+                "a gzip-compressed binary file".to_string()
+            } else {
+                "a binary file".to_string()
+            };
+            return not_capture(what, PASS_CAPTURE);
+        }
+        Some(sniff::Kind::Utf16) => {
+            return IngestError::UnknownFormat {
+                file: label.to_string(),
+                found: format!("it is {gz}UTF-16 text"),
+                hint: format!(
+                    "Convert it to UTF-8, for example `iconv -f UTF-16 -t UTF-8 {label} > capture.har`, \
+and pass the result (PowerShell's `>` writes UTF-16; `| Out-File -Encoding utf8` writes UTF-8). "
+                ),
+            };
+        }
+        Some(sniff::Kind::Html) | None => {}
+    }
     let found = if head.is_empty() {
-        "the file is empty".to_string()
+        format!("the {gz}file is empty")
     } else {
-        format!("it starts with {snippet:?}")
+        format!("it starts with {:?}", sniff::snippet(head, 32))
     };
     let blacklight = memchr::memmem::find(head, b"\"Blacklight").is_some()
         || memchr::memmem::find(head, b"\"uri_ins\"").is_some();
     let hint = if blacklight {
         "This is a Blacklight inspection.json (labels, not traffic): read the requests.har beside it. "
+    } else if sniff::sniff(head) == Some(sniff::Kind::Html) {
+        "This is a web page (HTML), not a capture: a download may have saved a sign-in or error page \
+instead of the file. "
+    } else if !gzip && label.to_ascii_lowercase().ends_with(".gz") {
+        "The name ends in .gz but the content is not gzip-compressed. "
     } else {
         ""
     };

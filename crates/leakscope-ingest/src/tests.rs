@@ -363,6 +363,239 @@ fn unknown_formats_say_what_is_accepted() {
     }
 }
 
+/// The whole message as `anyhow`'s `{:#}` prints it: each error in the chain once, joined by ": ".
+fn chain(e: &IngestError) -> String {
+    let mut out = e.to_string();
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}
+
+fn err_of(input: &[u8], label: &str) -> IngestError {
+    read_with(input, label, Options::default(), &mut |_| {}, &mut |_| {})
+        .expect_err("not a capture")
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).expect("gz");
+    gz.finish().expect("gz")
+}
+
+#[test]
+fn a_missing_file_names_the_os_error_once_and_no_gzip() {
+    let e = crate::read_path(
+        std::path::Path::new("/nonexistent-leakscope-dir/missing.har"),
+        "missing.har",
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .expect_err("missing");
+    let shown = chain(&e);
+    assert!(shown.starts_with("missing.har: cannot read: "), "{shown}");
+    assert_eq!(shown.matches("os error 2").count(), 1, "{shown}");
+    assert!(shown.ends_with("; check the path"), "{shown}");
+    assert!(!shown.contains("gz"), "{shown}");
+    assert_eq!(
+        e.io_error().map(std::io::Error::kind),
+        Some(std::io::ErrorKind::NotFound)
+    );
+}
+
+#[test]
+fn io_errors_in_the_middle_of_a_file_are_printed_once() {
+    struct Fails;
+    impl std::io::Read for Fails {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+    }
+    let e =
+        read_with(Fails, "t.har", Options::default(), &mut |_| {}, &mut |_| {}).expect_err("fails");
+    let shown = chain(&e);
+    assert_eq!(
+        shown,
+        "t.har: cannot read: disk on fire; check the path and that you may read the file"
+    );
+}
+
+#[test]
+fn advice_follows_the_kind_of_io_error() {
+    // Made up rather than provoked: as root, a chmod 000 file is still readable.
+    let denied = IngestError::io(
+        "t.har",
+        std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+    );
+    assert_eq!(
+        chain(&denied),
+        "t.har: cannot read: permission denied; check that you may read it (file permissions)"
+    );
+}
+
+#[test]
+fn damaged_gzip_gets_the_gzip_advice() {
+    let gz = gzip(HAR.as_bytes());
+    // Cut short: an incomplete download.
+    let cut = &gz[..gz.len() / 2];
+    // A corrupt deflate stream: the header is fine, the data is not.
+    let mut corrupt = gz.clone();
+    for b in &mut corrupt[12..40] {
+        *b = 0xff;
+    }
+    for (name, bytes) in [("cut", cut), ("corrupt", &corrupt[..])] {
+        let e = err_of(bytes, "t.har.gz");
+        let shown = chain(&e);
+        assert!(shown.starts_with("t.har.gz: "), "{name}: {shown}");
+        assert!(
+            shown.contains("gzip-compressed") || shown.contains("truncated"),
+            "{name}: {shown}"
+        );
+        if matches!(e, IngestError::Io { .. }) {
+            assert!(
+                shown.contains("damaged or cut short") && shown.contains("download"),
+                "{name}: {shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn plain_files_never_get_gzip_advice() {
+    // A truncated plain HAR, an unknown text, a binary file: no word of gzip.
+    for input in [
+        &HAR.as_bytes()[..HAR.len() / 2],
+        b"organization,domain\nx,y\n",
+        b"\0\0\0\x01garbage",
+    ] {
+        let shown = chain(&err_of(input, "t.har"));
+        // ("plain or gzip" in the list of accepted formats is not a hint.)
+        for hint in [".gz", "gzip-compressed", "damaged or cut short"] {
+            assert!(!shown.contains(hint), "{shown}");
+        }
+    }
+}
+
+#[test]
+fn a_gz_name_on_plain_content_is_pointed_out() {
+    let shown = chain(&err_of(b"organization,domain\nx,y\n", "sites.csv.gz"));
+    assert!(
+        shown.contains("The name ends in .gz but the content is not gzip-compressed"),
+        "{shown}"
+    );
+    // A plain capture named .gz is simply read.
+    let (r, exs, _) = {
+        let mut exs = Vec::new();
+        let r = read_with(
+            HAR.as_bytes(),
+            "t.har.gz",
+            Options::default(),
+            &mut |e| exs.push(e),
+            &mut |_| {},
+        );
+        (r, exs, ())
+    };
+    assert_eq!(r.expect("reads").format, Format::Har);
+    assert_eq!(exs.len(), 3);
+}
+
+#[test]
+fn binary_files_are_named_not_printed() {
+    let mut tar = vec![0u8; 1024];
+    tar[..9].copy_from_slice(b"capture/\0");
+    tar[257..263].copy_from_slice(b"ustar\0");
+    let cases: Vec<(Vec<u8>, &str, &str)> = vec![
+        (
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\x01\x02".to_vec(),
+            "shot.png: this is a PNG image, not a capture; pass the capture file itself",
+            "Save all as HAR",
+        ),
+        (
+            b"PK\x03\x04\x14\0\0\0\x08\0capture.har".to_vec(),
+            "c.zip: this is a ZIP archive, not a capture; ",
+            "extract it and pass the .har inside",
+        ),
+        (
+            b"\x7fELF\x02\x01\x01\0\0\0".to_vec(),
+            "a.out: this is a program (ELF executable), not a capture",
+            "pass the capture file itself",
+        ),
+        (
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec(),
+            "policy.pdf: this is a PDF document, not a capture",
+            "pass the capture file itself",
+        ),
+        (
+            b"\x13\x00\xf1\x9c random \xff\xfe bytes".to_vec(),
+            "blob: this is a binary file, not a capture; pass the capture file itself",
+            "HAR 1.2",
+        ),
+        (
+            gzip(b"\x01\x02\x00\x03\xfe"),
+            "blob.gz: this is a gzip-compressed binary file, not a capture",
+            "pass the capture file itself",
+        ),
+        (
+            gzip(&tar),
+            "c.tar.gz: this is a gzip-compressed tar archive, not a capture",
+            "extract it (tar -xf) and pass the .har inside",
+        ),
+        (
+            gzip(b"SQLite format 3\0\x10\0"),
+            "db.gz: this is a gzip-compressed SQLite database, not a capture",
+            "pass the capture file itself",
+        ),
+    ];
+    for (bytes, start, advice) in cases {
+        let label = start.split(':').next().expect("label");
+        let e = err_of(&bytes, label);
+        assert!(matches!(e, IngestError::NotACapture { .. }), "{e:?}");
+        let shown = chain(&e);
+        assert!(shown.starts_with(start), "{shown}");
+        assert!(shown.contains(advice), "{shown}");
+        assert!(
+            !shown.chars().any(|c| c == '\u{fffd}' || c.is_control()),
+            "garbled: {shown:?}"
+        );
+    }
+}
+
+#[test]
+fn utf16_and_html_say_what_they_are() {
+    let utf16: Vec<u8> = "\u{feff}{\"log\": {\"entries\": []}}"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let shown = chain(&err_of(&utf16, "ps.har"));
+    assert!(
+        shown
+            .starts_with("ps.har: unknown capture format (it is UTF-16 text). Convert it to UTF-8"),
+        "{shown}"
+    );
+    assert!(shown.contains("iconv -f UTF-16 -t UTF-8 ps.har"), "{shown}");
+
+    let shown = chain(&err_of(
+        b"<!DOCTYPE html>\n<html><body>Sign in to continue",
+        "export.har",
+    ));
+    assert!(
+        shown.starts_with("export.har: unknown capture format (it starts with \"<!DOCTYPE html> <html><body>Sign\"). This is a web page (HTML), not a capture"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn text_snippets_are_cut_at_a_character_boundary() {
+    // 31 ASCII bytes then a 4-byte character straddling the old 48-byte cut.
+    let mut v = "x".repeat(46).into_bytes();
+    v.extend_from_slice("\u{1f600}\u{1f600}".as_bytes());
+    let shown = chain(&err_of(&v, "t.txt"));
+    assert!(!shown.contains('\u{fffd}'), "{shown}");
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
@@ -395,6 +628,16 @@ mod fuzz {
             v[p] = b;
             v.truncate(v.len().min(cut.max(2)));
             let _ = run_opts(&v, tiny(17));
+        }
+
+        #[test]
+        fn error_messages_are_never_garbled(bytes in proptest::collection::vec(any::<u8>(), 0..1200)) {
+            // Whatever the bytes, the error is words: no raw control characters, no U+FFFD.
+            if let Err(e) = read_with(&bytes[..], "t.har", Options::default(), &mut |_| {}, &mut |_| {}) {
+                let shown = chain(&e);
+                prop_assert!(shown.starts_with("t.har: "), "{}", shown);
+                prop_assert!(!shown.chars().any(|c| c == '\u{fffd}' || c.is_control()), "{:?}", shown);
+            }
         }
 
         #[test]
