@@ -470,9 +470,12 @@ fn context(ev: &Event, counted: &[&HealthEvidence]) -> Context {
     let custom_configured = counted.iter().any(|e| {
         e.field == "event"
             || e.field.strip_prefix("custom_data.").is_some_and(|k| {
-                !AUTOMATIC_KEYS
-                    .iter()
-                    .any(|a| k == *a || k.starts_with(&format!("{a}.")))
+                // `JSON-LD[0].name` (Meta's Microdata sends an array) is as
+                // automatic as `JSON-LD.name`.
+                !AUTOMATIC_KEYS.iter().any(|a| {
+                    k.strip_prefix(a)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+                })
             })
     });
     Context {

@@ -313,3 +313,23 @@ fn booking_and_refill_pages_are_care_actions() {
         assert_eq!(f.severity, Severity::Critical, "{path}");
     }
 }
+
+// ---------- Meta's automatic Microdata is not site configuration ----------
+
+#[test]
+fn microdata_json_ld_array_is_automatic_not_configured() {
+    let json_ld = r#"[{"@context":"https://schema.org","@type":"MedicalWebPage","name":"HIV PrEP: what to expect"}]"#;
+    let f = only(&[meta(
+        "Microdata",
+        "/hiv-prep",
+        &format!("&cd[JSON-LD]={}{FBP}", enc(json_ld)),
+    )]);
+    assert!(
+        f.health.iter().any(|h| h.field.starts_with("custom_data.JSON-LD[")),
+        "{f:#?}"
+    );
+    assert!(
+        !f.modifiers.iter().any(|m| m.id == "custom_configured"),
+        "JSON-LD[0].name is filled by the pixel itself: {f:#?}"
+    );
+}
