@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use leakscope_core::scan::RunStatus;
 use leakscope_core::{Event, Party};
 use leakscope_detect::{Finding, Severity};
 // `clip` shows control characters as spaces: captured text is hostile and
 // must not drive the terminal.
-use leakscope_report::{InputSummary, Results, clip, html};
+use leakscope_report::{InputSummary, Results, clip, explain, html, story};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -120,33 +121,46 @@ where
 }
 
 fn table(w: &mut dyn Write, r: &Results, st: &Style) -> io::Result<()> {
-    let s = &r.summary;
-    let inputs = &r.inputs;
     let mut by_vendor: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &r.events {
         *by_vendor.entry(e.vendor.as_str()).or_default() += 1;
     }
-    writeln!(
-        w,
-        "{} requests read from {} input(s); {} tracker events; {} findings",
-        s.requests,
-        inputs.len(),
-        s.events,
-        r.findings.len()
-    )?;
-    let by_severity: Vec<String> = Severity::ALL
-        .iter()
-        .filter(|x| s.findings[x.as_str()] > 0)
-        .map(|x| format!("{} {}", x.as_str(), s.findings[x.as_str()]))
-        .collect();
-    if !by_severity.is_empty() {
-        writeln!(w, "findings: {}", by_severity.join(", "))?;
+    writeln!(w, "{}", clip(&story::provenance(r), 400))?;
+    writeln!(w)?;
+    writeln!(w, "{}", st.bold("IN SHORT"))?;
+    for h in story::headlines(r) {
+        writeln!(w, "  - {}", clip(&h, 400))?;
     }
+    writeln!(w)?;
+    // The counts per severity are the first headline.
     if !by_vendor.is_empty() {
         let list: Vec<String> = by_vendor.iter().map(|(v, n)| format!("{v} {n}")).collect();
         writeln!(w, "events by vendor: {}", list.join(", "))?;
     }
 
+    if let Some(scan) = &r.scan {
+        if !by_vendor.is_empty() {
+            writeln!(w)?;
+        }
+        writeln!(w, "{}", st.bold("RUNS"))?;
+        for run in &scan.runs {
+            let name = if run.name.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", clip(&run.name, 60))
+            };
+            writeln!(
+                w,
+                "  {name}{} · consent {} · {}: {}",
+                clip(&run.site, 100),
+                clip(&run.consent, 20),
+                clip(&run.device, 20),
+                clip(&story::run_status(run), 300)
+            )?;
+        }
+    }
+
+    let legal = explain::legal(r);
     if !r.findings.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}", st.bold("FINDINGS (most severe first)"))?;
@@ -175,54 +189,62 @@ fn table(w: &mut dyn Write, r: &Results, st: &Style) -> io::Result<()> {
                     w,
                     "  {} {}",
                     st.bold(v.as_str()),
-                    st.dim(&format!("({org})"))
+                    st.dim(&format!("({})", clip(org, 80)))
                 )?;
                 for f in vf {
-                    writeln!(
-                        w,
-                        "    {} {:<26} {}",
-                        st.severity(f.severity),
-                        clip(&f.event, 26),
-                        st.dim(&f.id)
-                    )?;
-                    for h in f.health.iter().filter(|h| counts(h)) {
-                        writeln!(
-                            w,
-                            "        health   {} \"{}\" in {}: {}",
-                            h.category.as_str(),
-                            clip(&h.term, 40),
-                            h.field,
-                            st.dim(&clip(&h.matched, 70))
-                        )?;
-                    }
-                    let ids: Vec<String> = f
-                        .identifiers
-                        .iter()
-                        .filter(|i| i.counts)
-                        .map(|i| i.label())
-                        .collect();
-                    if !ids.is_empty() {
-                        writeln!(w, "        identity {}", clip(&dedup(ids).join(", "), 120))?;
-                    }
-                    for c in &f.canaries {
-                        writeln!(
-                            w,
-                            "        canary   {} in {} via {}",
-                            c.value_kind, c.field, c.chain
-                        )?;
-                    }
-                    writeln!(
-                        w,
-                        "        {}",
-                        st.dim(&format!("{}  [{}]", f.source, f.rule))
-                    )?;
+                    finding_lines(w, f, &legal, st)?;
                 }
+            }
+        }
+    }
+
+    if !legal.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            st.bold("LEGAL RISK (each framework once; risk, not legal advice)")
+        )?;
+        for fw in &legal {
+            writeln!(w)?;
+            writeln!(w, "  {}", st.bold(&clip(&fw.heading, 300)))?;
+            for p in &fw.paragraphs {
+                let text = format!(
+                    "{}{} ({} finding{})",
+                    if fw.paragraphs.len() > 1 {
+                        format!("{}: ", clip(&p.label, 80))
+                    } else {
+                        String::new()
+                    },
+                    clip(&p.why, 2000),
+                    p.findings,
+                    if p.findings == 1 { "" } else { "s" }
+                );
+                for line in wrap(&text, 96) {
+                    writeln!(w, "    {line}")?;
+                }
+            }
+        }
+    }
+
+    let glossary = explain::glossary(r);
+    if !glossary.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", st.bold("GLOSSARY"))?;
+        for (term, text) in glossary {
+            writeln!(w, "  {}", st.bold(term))?;
+            for line in wrap(text, 96) {
+                writeln!(w, "    {line}")?;
             }
         }
     }
 
     writeln!(w)?;
     writeln!(w, "{}", st.bold("EVENTS"))?;
+    if r.events.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", story::no_events(r))?;
+    }
     for (page, events) in by_page(r.events.iter(), |e| e.page_url.as_deref()) {
         writeln!(w)?;
         writeln!(w, "page {}", clip(&page, 160))?;
@@ -244,6 +266,97 @@ fn table(w: &mut dyn Write, r: &Results, st: &Style) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One finding in the table: severity, event and id, then its evidence,
+/// each health term once with where it was found.
+fn finding_lines(
+    w: &mut dyn Write,
+    f: &Finding,
+    legal: &[explain::LegalFramework],
+    st: &Style,
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "    {} {:<26} {}",
+        st.severity(f.severity),
+        clip(&f.event, 26),
+        st.dim(&f.id)
+    )?;
+    for h in explain::health_lines(f) {
+        let count = if h.count > 1 {
+            format!(" ×{}", h.count)
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "        health   {} \"{}\"{count} in {}: {}",
+            h.category.as_str(),
+            clip(&h.term, 40),
+            clip(&h.fields_text(6), 240),
+            st.dim(&clip(&h.example, 70))
+        )?;
+    }
+    let ids = explain::identity_labels(f);
+    if !ids.is_empty() {
+        writeln!(w, "        identity {}", clip(&ids.join(", "), 160))?;
+    }
+    for c in &f.canaries {
+        writeln!(
+            w,
+            "        canary   {} in {} via {}",
+            clip(&c.value_kind, 40),
+            clip(&c.field, 120),
+            clip(&c.chain, 120)
+        )?;
+    }
+    let refs: Vec<String> = explain::legal_refs(f, legal)
+        .into_iter()
+        .map(|(_, label)| clip(&label, 80))
+        .collect();
+    if !refs.is_empty() {
+        writeln!(
+            w,
+            "        legal    {} {}",
+            refs.join(", "),
+            st.dim("(see LEGAL RISK)")
+        )?;
+    }
+    writeln!(
+        w,
+        "        {}",
+        st.dim(&format!(
+            "{}  [{}]",
+            clip(&f.source.to_string(), 200),
+            clip(&explain::rule_text(f), 200)
+        ))
+    )?;
+    if let Some(o) = explain::occurrences_text(f) {
+        writeln!(w, "        {}", st.dim(&clip(&o, 400)))?;
+    }
+    Ok(())
+}
+
+/// Words wrapped at `width` columns (counted in characters); a word longer
+/// than the width stands on its own line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && need > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 /// `leakscope diff`: new, then fixed, then a count of unchanged.
@@ -299,6 +412,14 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
     let inputs = &r.inputs;
     writeln!(w, "# leakscope report")?;
     writeln!(w)?;
+    writeln!(w, "{}", md_cell(&story::provenance(r), 600))?;
+    writeln!(w)?;
+    writeln!(w, "## In short")?;
+    writeln!(w)?;
+    for h in story::headlines(r) {
+        writeln!(w, "- {}", md_cell(&h, 600))?;
+    }
+    writeln!(w)?;
     writeln!(w, "| | |")?;
     writeln!(w, "|---|---|")?;
     let files: Vec<String> = inputs
@@ -308,20 +429,56 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
     writeln!(w, "| inputs | {} |", files.join(", "))?;
     writeln!(w, "| requests | {} |", s.requests)?;
     writeln!(w, "| tracker events | {} |", s.events)?;
-    for sev in Severity::ALL {
+    let nothing_checked = r.scan.as_ref().is_some_and(|sc| !sc.loaded_any());
+    if nothing_checked {
+        // Zero findings of a scan that loaded nothing would read as clean.
+        writeln!(
+            w,
+            "| findings | none: no page loaded, nothing was checked |"
+        )?;
+    }
+    for sev in Severity::ALL.iter().filter(|_| !nothing_checked) {
         writeln!(
             w,
             "| {} findings | {} |",
             sev.as_str(),
-            s.findings[sev.as_str()]
+            s.findings.get(sev.as_str()).copied().unwrap_or(0)
         )?;
     }
     writeln!(w)?;
+    if let Some(scan) = &r.scan {
+        writeln!(w, "## Scan runs")?;
+        writeln!(w)?;
+        writeln!(w, "| run | site | consent | device | status |")?;
+        writeln!(w, "|---|---|---|---|---|")?;
+        for run in &scan.runs {
+            let status = story::run_status(run);
+            let status = if run.status == RunStatus::NotLoaded {
+                format!("**{}**", md_cell(&status, 300))
+            } else {
+                md_cell(&status, 300)
+            };
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {status} |",
+                md_cell(&run.name, 60),
+                md_cell(&run.site, 120),
+                md_cell(&run.consent, 20),
+                md_cell(&run.device, 20)
+            )?;
+        }
+        writeln!(w)?;
+    }
+    let legal = explain::legal(r);
     if r.findings.is_empty() {
-        writeln!(
-            w,
-            "No findings: no tracker event carried health information to another party."
-        )?;
+        if r.events.is_empty() {
+            writeln!(w, "{}", md_cell(&story::no_events(r), 300))?;
+        } else {
+            writeln!(
+                w,
+                "No findings: no tracker event carried health information to another party."
+            )?;
+        }
     } else {
         writeln!(w, "## Findings")?;
         writeln!(w)?;
@@ -330,7 +487,7 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
             "| severity | vendor | event | page | health | identity | id |"
         )?;
         writeln!(w, "|---|---|---|---|---|---|---|")?;
-        for f in &r.findings {
+        for f in explain::ordered(r) {
             let cats: Vec<String> = dedup(
                 f.health
                     .iter()
@@ -338,13 +495,7 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
                     .map(|h| h.category.as_str().to_owned())
                     .collect(),
             );
-            let ids: Vec<String> = dedup(
-                f.identifiers
-                    .iter()
-                    .filter(|i| i.counts)
-                    .map(|i| i.kind.clone())
-                    .collect(),
-            );
+            let ids = explain::identity_labels(f);
             writeln!(
                 w,
                 "| **{}** | {} | {} | {} | {} | {} | `{}` |",
@@ -354,37 +505,68 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
                 md_cell(f.page_url.as_deref().unwrap_or("?"), 80),
                 md_cell(&cats.join(", "), 80),
                 md_cell(&ids.join(", "), 80),
-                f.id
+                md_code(&f.id)
             )?;
         }
         writeln!(w)?;
-        for f in &r.findings {
+        for f in explain::ordered(r) {
             writeln!(
                 w,
                 "### {} — {} {} ({})",
                 f.severity.as_str().to_uppercase(),
                 f.vendor,
                 md_cell(&f.event, 60),
-                f.id
+                md_cell(&f.id, 40)
             )?;
             writeln!(w)?;
             writeln!(w, "{}", md_cell(&f.explanation, 2000))?;
             writeln!(w)?;
-            for h in f.health.iter().filter(|h| counts(h)) {
+            for h in explain::health_lines(f) {
+                let count = if h.count > 1 {
+                    format!(" ×{}", h.count)
+                } else {
+                    String::new()
+                };
+                let fields: Vec<String> = h
+                    .fields
+                    .iter()
+                    .take(8)
+                    .map(|(x, n)| {
+                        if *n > 1 {
+                            format!("`{}` ×{n}", md_code(x))
+                        } else {
+                            format!("`{}`", md_code(x))
+                        }
+                    })
+                    .collect();
+                let more = h.fields.len().saturating_sub(8);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
                 writeln!(
                     w,
-                    "- health: `{}` \"{}\" in `{}`: {}",
+                    "- health: `{}` \"{}\"{count} in {}{more}: {}",
                     h.category.as_str(),
                     md_cell(&h.term, 60),
-                    md_code(&h.field),
-                    md_cell(&h.matched, 100)
+                    fields.join(", "),
+                    md_cell(&h.example, 100)
                 )?;
             }
             for i in f.identifiers.iter().filter(|i| i.counts) {
+                if i.kind == "ip_address" && i.field == "connection" {
+                    writeln!(
+                        w,
+                        "- identity: {}",
+                        md_cell(i.note.as_deref().unwrap_or("the visitor's IP address"), 200)
+                    )?;
+                    continue;
+                }
                 writeln!(
                     w,
                     "- identity: `{}`{} in `{}`",
-                    i.kind,
+                    md_code(&i.kind),
                     if i.hashed { " (hashed)" } else { "" },
                     md_code(&i.field)
                 )?;
@@ -393,22 +575,71 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
                 writeln!(
                     w,
                     "- canary: {} in `{}` via `{}`",
-                    c.value_kind,
+                    md_cell(&c.value_kind, 40),
                     md_code(&c.field),
                     md_code(&c.chain)
                 )?;
             }
-            for fw in &f.frameworks {
-                writeln!(w, "- risk: **{}**: {}", fw.name, fw.why)?;
+            let refs: Vec<String> = explain::legal_refs(f, &legal)
+                .into_iter()
+                .map(|(_, label)| md_cell(&label, 80))
+                .collect();
+            if !refs.is_empty() {
+                writeln!(
+                    w,
+                    "- legal risk: {} (see [Legal risk](#legal-risk))",
+                    refs.join(", ")
+                )?;
             }
+            writeln!(w, "- severity: `{}`", md_code(&explain::rule_text(f)))?;
             writeln!(
                 w,
                 "- evidence: `{}`, request `{}`",
                 md_code(&f.source.to_string()),
                 md_code(&clip(&f.request_url, 200))
             )?;
+            if let Some(o) = explain::occurrences_text(f) {
+                writeln!(w, "- {}", md_cell(&o, 400))?;
+            }
             writeln!(w)?;
         }
+    }
+    if !legal.is_empty() {
+        writeln!(w, "## Legal risk")?;
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Each framework once; the findings above cite it by name. Risk under health-privacy rules, not legal advice."
+        )?;
+        writeln!(w)?;
+        for fw in &legal {
+            writeln!(w, "### {}", md_cell(&fw.heading, 300))?;
+            writeln!(w)?;
+            for p in &fw.paragraphs {
+                let label = if fw.paragraphs.len() > 1 {
+                    format!("**{}**: ", md_cell(&p.label, 80))
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    w,
+                    "{label}{} ({} finding{})",
+                    md_cell(&p.why, 2000),
+                    p.findings,
+                    if p.findings == 1 { "" } else { "s" }
+                )?;
+                writeln!(w)?;
+            }
+        }
+    }
+    let glossary = explain::glossary(r);
+    if !glossary.is_empty() {
+        writeln!(w, "## Glossary")?;
+        writeln!(w)?;
+        for (term, text) in glossary {
+            writeln!(w, "- `{term}`: {text}")?;
+        }
+        writeln!(w)?;
     }
     Ok(())
 }
@@ -530,5 +761,157 @@ mod tests {
     #[test]
     fn markdown_cells_cannot_break_the_table() {
         assert_eq!(md_cell("a|b<script>", 50), "a\\|b\\<script\\>");
+    }
+
+    fn analyze(bytes: &[u8], label: &str) -> Results {
+        let engine = leakscope_core::Engine::new();
+        let detector = leakscope_detect::Detector::new(&[]).expect("detector");
+        let mut pipeline = leakscope_detect::Pipeline::new(&engine, &detector);
+        let summary =
+            leakscope_ingest::read_reader(bytes, label, &mut |ex| pipeline.feed(&ex), &mut |_| {})
+                .expect("capture reads");
+        Results::new(
+            pipeline.finish(),
+            vec![input_summary(label.to_owned(), &summary)],
+            None,
+            "[version]",
+        )
+    }
+
+    fn demo() -> Results {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../demo/northwind-pharmacy.har"
+        );
+        analyze(&std::fs::read(path).expect("demo HAR"), "demo.har")
+    }
+
+    fn render(format: Format, r: &Results) -> String {
+        let mut out = Vec::new();
+        write(&mut out, format, r, &html::Assets::default(), false).expect("renders");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    const EMPTY_HAR: &str =
+        r#"{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[]}}"#;
+
+    #[test]
+    fn legal_paragraphs_appear_once_in_table_and_markdown() {
+        let r = demo();
+        let legal = explain::legal(&r);
+        assert!(legal.len() >= 5 && r.findings.len() >= 10);
+        let table = render(Format::Table, &r);
+        let md = render(Format::Markdown, &r);
+        // The table wraps lines: compare with whitespace folded.
+        let folded: String = table.split_whitespace().collect::<Vec<_>>().join(" ");
+        for fw in &legal {
+            for p in &fw.paragraphs {
+                assert_eq!(
+                    folded.matches(p.why.as_str()).count(),
+                    1,
+                    "table: {}",
+                    p.label
+                );
+                assert_eq!(
+                    md.matches(md_cell(&p.why, 2000).as_str()).count(),
+                    1,
+                    "markdown: {}",
+                    p.label
+                );
+            }
+        }
+        // Each finding points at them by name instead.
+        assert_eq!(
+            table.matches("(see LEGAL RISK)").count(),
+            r.findings.len(),
+            "{table}"
+        );
+        assert_eq!(md.matches("- legal risk: ").count(), r.findings.len());
+    }
+
+    #[test]
+    fn table_and_markdown_start_with_the_headlines_and_end_with_the_glossary() {
+        let r = demo();
+        let table = render(Format::Table, &r);
+        let md = render(Format::Markdown, &r);
+        let heads = story::headlines(&r);
+        assert!(table.starts_with("leakscope [version] · analysed 1 capture (demo.har)"));
+        assert!(!table.contains("leakscope-results/1") && !md.contains("leakscope-results/1"));
+        let in_short = table.find("IN SHORT").expect("headlines");
+        assert!(in_short < table.find("FINDINGS").expect("findings"));
+        for h in &heads {
+            assert!(table.contains(h.as_str()), "table lacks {h}");
+            assert!(md.contains(&md_cell(h, 600)), "markdown lacks {h}");
+        }
+        assert!(table.contains("GLOSSARY") && md.contains("## Glossary"));
+        assert!(table.contains("  c_user\n") && md.contains("- `c_user`: "));
+        // One line per health term: "plan b" in the query, the title and the
+        // search field of the Search event is one line with its count.
+        assert!(
+            table.contains(
+                "\"plan b\" ×3 in page_url.query.q, page_title, custom_data.search_string"
+            ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn an_empty_capture_says_there_were_no_requests() {
+        let r = analyze(EMPTY_HAR.as_bytes(), "empty.har");
+        let table = render(Format::Table, &r);
+        assert!(
+            table.contains("EVENTS\n\nNo requests in this capture.\n"),
+            "{table}"
+        );
+        assert!(table.contains("No requests in this capture: nothing was checked."));
+        let md = render(Format::Markdown, &r);
+        assert!(md.contains("No requests in this capture."), "{md}");
+        assert!(!md.contains("No findings"), "{md}");
+    }
+
+    #[test]
+    fn a_scan_that_loaded_nothing_says_so_in_table_and_markdown() {
+        use leakscope_core::scan::{LoadFailure, RunInfo, ScanInfo};
+        let mut r = analyze(EMPTY_HAR.as_bytes(), "scan");
+        r.inputs.clear();
+        let site = "https://nowhere.invalid/";
+        r.scan = Some(ScanInfo {
+            runs: vec![RunInfo {
+                name: "none".into(),
+                site: site.into(),
+                consent: "none".into(),
+                device: "desktop".into(),
+                status: RunStatus::NotLoaded,
+                failure: Some(LoadFailure::from_net_error(
+                    site,
+                    "net::ERR_NAME_NOT_RESOLVED",
+                )),
+                ..RunInfo::default()
+            }],
+            ..ScanInfo::default()
+        });
+        let table = render(Format::Table, &r);
+        assert!(
+            table.contains("IN SHORT\n  - No page loaded: nothing was checked (DNS lookup failed for https://nowhere.invalid/"),
+            "{table}"
+        );
+        assert!(
+            table.contains("none: https://nowhere.invalid/ · consent none · desktop: could not load: DNS lookup failed for"),
+            "{table}"
+        );
+        assert!(!table.contains("0 findings"), "{table}");
+        let md = render(Format::Markdown, &r);
+        assert!(
+            md.contains("**could not load: DNS lookup failed for"),
+            "{md}"
+        );
+        assert!(md.contains("- No page loaded: nothing was checked"), "{md}");
+    }
+
+    #[test]
+    fn wrap_keeps_words_whole() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("averylongword x", 4), ["averylongword", "x"]);
+        assert!(wrap("   ", 10).is_empty());
     }
 }

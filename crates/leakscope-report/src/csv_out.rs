@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::{Error, Results};
 
-pub const HEADER: [&str; 17] = [
+pub const HEADER: [&str; 19] = [
     "id",
     "severity",
     "rule",
@@ -24,6 +24,9 @@ pub const HEADER: [&str; 17] = [
     "canaries",
     "frameworks",
     "explanation",
+    // After the rest, so readers of the older 17 columns read on unchanged.
+    "base_severity",
+    "modifiers",
 ];
 
 fn cell(s: &str) -> String {
@@ -59,6 +62,19 @@ pub fn write(w: &mut dyn Write, r: &Results) -> Result<(), Error> {
             .iter()
             .map(|c| format!("{} in {}", c.value_kind, c.field))
             .collect();
+        // `custom_configured: raised`, as the detector listed them.
+        let modifiers: Vec<String> = f
+            .modifiers
+            .iter()
+            .map(|m| {
+                let effect = match m.effect {
+                    leakscope_detect::Effect::Raised => "raised",
+                    leakscope_detect::Effect::Lowered => "lowered",
+                    leakscope_detect::Effect::Unchanged => "unchanged",
+                };
+                format!("{}: {effect}", m.id)
+            })
+            .collect();
         let row = [
             f.id.clone(),
             f.severity.as_str().to_owned(),
@@ -77,6 +93,10 @@ pub fn write(w: &mut dyn Write, r: &Results) -> Result<(), Error> {
             join(canaries.iter().map(String::as_str)),
             join(f.frameworks.iter().map(|x| x.id.as_str())),
             f.explanation.clone(),
+            f.base_severity
+                .map(|b| b.as_str().to_owned())
+                .unwrap_or_default(),
+            join(modifiers.iter().map(String::as_str)),
         ];
         out.write_record(row.iter().map(|s| cell(s)))?;
     }

@@ -13,12 +13,13 @@ use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
 use leakscope_core::Event;
-use leakscope_core::scan::StepInfo;
-use leakscope_detect::{Finding, HealthEvidence, Severity, Strength};
+use leakscope_core::scan::{RunStatus, StepInfo};
+use leakscope_detect::{Finding, HealthEvidence, Severity};
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 
-use crate::{Error, Results};
+use crate::explain::{self, LegalFramework};
+use crate::{Error, Results, story};
 
 const TEMPLATE: &str = include_str!("../templates/report.html.j2");
 
@@ -27,7 +28,7 @@ const MAX_SCREENSHOT: u64 = 8 * 1024 * 1024;
 
 /// Health evidence the verdict counted (strong, or weak with a second signal).
 pub fn counts(h: &HealthEvidence) -> bool {
-    h.strength == Strength::Strong || !h.signals.is_empty()
+    explain::counts(h)
 }
 
 /// Where evidence files (screenshots) named in the results are read from.
@@ -39,8 +40,15 @@ pub struct Assets {
 
 #[derive(Serialize)]
 struct View {
-    version: String,
-    schema: String,
+    /// What the results come from, in words (no schema ids).
+    provenance: String,
+    headlines: Vec<String>,
+    legal: Vec<LegalFramework>,
+    glossary: Vec<(&'static str, &'static str)>,
+    /// A scan whose pages all failed to load: its zero findings mean nothing.
+    nothing_checked: bool,
+    /// Why there are no events, when there are none.
+    no_events: String,
     summary: SummaryView,
     inputs: Vec<crate::InputSummary>,
     scan: Option<ScanView>,
@@ -73,6 +81,8 @@ struct ScanView {
 
 #[derive(Serialize)]
 struct RunView {
+    /// The run's name, which its capture file is named after.
+    name: String,
     site: String,
     consent: String,
     consent_note: Option<String>,
@@ -80,6 +90,9 @@ struct RunView {
     requests: u64,
     steps: usize,
     errors: Vec<String>,
+    loaded: bool,
+    /// "loaded: 6 steps, 120 requests" or "could not load: …".
+    status: String,
 }
 
 #[derive(Serialize)]
@@ -124,11 +137,14 @@ struct FindingView {
     method: String,
     request_url: String,
     source: String,
+    /// "seen 3 times: …" when the leak was seen more than once.
+    occurrences: Option<String>,
     explanation: String,
     health: Vec<HealthView>,
     identifiers: Vec<(String, String, bool, Option<String>)>,
     canaries: Vec<(String, String, String)>,
-    frameworks: Vec<(String, String)>,
+    /// (anchor, label) into the legal section: `("hipaa", "HIPAA (b)")`.
+    legal: Vec<(String, String)>,
     ui: Vec<(String, String)>,
     decoded: Vec<(String, String)>,
     raw: Vec<(String, String)>,
@@ -141,8 +157,13 @@ struct HealthView {
     category: String,
     describe: String,
     term: String,
-    field: String,
+    /// Places the term was found in; more than one is one row.
+    count: usize,
+    fields: String,
+    /// The first place's text, the term highlighted.
     segments: Vec<(String, bool)>,
+    /// Every place with its text, when there is more than one.
+    all: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -205,11 +226,14 @@ fn view(r: &Results, assets: &Assets) -> View {
         .flat_map(|run| run.steps.iter())
         .map(|st| (st.id.as_str(), st))
         .collect();
-    let mut findings: Vec<&Finding> = r.findings.iter().collect();
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    let findings = explain::ordered(r);
+    let legal = explain::legal(r);
     View {
-        version: r.version.clone(),
-        schema: r.schema.clone(),
+        provenance: story::provenance(r),
+        headlines: story::headlines(r),
+        glossary: explain::glossary(r),
+        nothing_checked: r.scan.as_ref().is_some_and(|sc| !sc.loaded_any()),
+        no_events: story::no_events(r),
         summary: SummaryView {
             sites: s.sites.clone(),
             pages: s.pages,
@@ -230,6 +254,7 @@ fn view(r: &Results, assets: &Assets) -> View {
                 .runs
                 .iter()
                 .map(|run| RunView {
+                    name: run.name.clone(),
                     site: run.site.clone(),
                     consent: run.consent.clone(),
                     consent_note: run.consent_note.clone(),
@@ -241,6 +266,8 @@ fn view(r: &Results, assets: &Assets) -> View {
                         .iter()
                         .map(|e| clip(&format!("{} at {}: {}", e.kind, e.url, e.message), 300))
                         .collect(),
+                    loaded: run.status == RunStatus::Loaded,
+                    status: story::run_status(run),
                 })
                 .collect(),
         }),
@@ -248,8 +275,9 @@ fn view(r: &Results, assets: &Assets) -> View {
         pages: pages(r),
         findings: findings
             .into_iter()
-            .map(|f| finding_view(f, event_of(r, f), &steps, assets))
+            .map(|f| finding_view(f, event_of(r, f), &steps, &legal, assets))
             .collect(),
+        legal,
         decode_errors: r.decode_errors.len(),
     }
 }
@@ -420,6 +448,7 @@ fn finding_view(
     f: &Finding,
     ev: Option<&Event>,
     steps: &BTreeMap<&str, &StepInfo>,
+    legal: &[LegalFramework],
     assets: &Assets,
 ) -> FindingView {
     let mut decoded = Vec::new();
@@ -481,7 +510,7 @@ fn finding_view(
     FindingView {
         id: f.id.clone(),
         severity: f.severity.as_str(),
-        rule: f.rule.clone(),
+        rule: explain::rule_text(f),
         vendor: f.vendor.as_str().to_owned(),
         organisation: f.organisation.clone(),
         account_id: f.account_id.clone(),
@@ -490,17 +519,25 @@ fn finding_view(
         method: f.method.clone(),
         request_url: clip(&f.request_url, 1200),
         source: f.source.to_string(),
+        occurrences: explain::occurrences_text(f).map(|t| clip(&t, 1000)),
         explanation: f.explanation.clone(),
-        health: f
-            .health
-            .iter()
-            .filter(|h| counts(h))
+        health: explain::health_lines(f)
+            .into_iter()
             .map(|h| HealthView {
                 category: h.category.as_str().to_owned(),
                 describe: h.category.describe().to_owned(),
                 term: clip(&h.term, 100),
-                field: clip(&h.field, 120),
-                segments: highlight(&clip(&h.matched, 400), &h.term),
+                count: h.count,
+                fields: clip(&h.fields_text(8), 600),
+                segments: highlight(&clip(&h.example, 400), &h.term),
+                all: if h.count > 1 {
+                    h.all
+                        .iter()
+                        .map(|(f, m)| (clip(f, 120), clip(m, 300)))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
             })
             .collect(),
         identifiers: f
@@ -528,11 +565,7 @@ fn finding_view(
                 )
             })
             .collect(),
-        frameworks: f
-            .frameworks
-            .iter()
-            .map(|x| (x.name.clone(), x.why.clone()))
-            .collect(),
+        legal: explain::legal_refs(f, legal),
         ui,
         decoded,
         raw,

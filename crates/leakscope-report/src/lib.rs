@@ -3,6 +3,9 @@
 //! - [`results`]: the versioned results document (`schemas/results-v1.schema.json`)
 //!   every other output is rendered from, saved and read back by `leakscope report`.
 //! - [`html`]: one self-contained HTML report for a compliance officer.
+//! - [`story`] and [`explain`]: what every human-readable format shares: the
+//!   headlines at the top, run status, legal frameworks stated once, a
+//!   glossary, and health evidence collapsed to one line per term.
 //! - [`sarif`], [`csv_out`], [`jsonl`]: machine outputs (SARIF 2.1.0, CSV, JSON Lines).
 //! - [`redact`] and [`har`]: secrets out of every output and every HAR copy.
 //! - [`bundle`]: signed, hash-chained evidence bundles and their verification.
@@ -10,6 +13,7 @@
 
 pub mod bundle;
 pub mod csv_out;
+pub mod explain;
 pub mod gate;
 pub mod har;
 pub mod html;
@@ -17,6 +21,7 @@ pub mod jsonl;
 pub mod redact;
 pub mod results;
 pub mod sarif;
+pub mod story;
 mod time;
 
 pub use html::clip;

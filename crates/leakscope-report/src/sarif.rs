@@ -1,6 +1,8 @@
 //! SARIF 2.1.0 (OASIS): one run, one rule per verdict rule, one result per
-//! finding. Rule ids are the verdict's base rule (`critical.care_action_with_identity`),
-//! stable across releases; modifiers (`+server_side`...) go in result properties.
+//! finding. Rule ids are the verdict's base rule (`care_action_with_identity`;
+//! older results documents wrote `critical.care_action_with_identity+…`),
+//! stable across releases; the base severity and the modifiers
+//! (`server_side`…, each with its effect) go in result properties.
 //! Locations: the page URL as the artifact, the request as a logical location,
 //! and the capture entry (`file#entry`) as a second artifact. The finding's
 //! stable id is the partial fingerprint, so code-scanning UIs track it across runs.
@@ -68,23 +70,48 @@ fn security_severity(s: Severity) -> &'static str {
 }
 
 /// Plain words for a base rule; unknown rules (a newer detector) still get one.
-fn describe(rule: &str) -> String {
-    let (sev, name) = rule.split_once('.').unwrap_or(("", rule));
-    let words = name.replace('_', " ");
-    if sev.is_empty() {
-        words
-    } else {
-        format!("{words} ({sev} before modifiers)")
+fn describe(rule: &str, base: Option<Severity>) -> String {
+    let (sev, name) = match rule.split_once('.') {
+        Some((s, n)) if Severity::parse(s).is_some() => (Some(s.to_owned()), n),
+        _ => (base.map(|b| b.as_str().to_owned()), rule),
+    };
+    let words = name.replace(['_', '.'], " ");
+    match sev {
+        Some(sev) => format!("{words} ({sev} before modifiers)"),
+        None => words,
     }
 }
 
+/// The modifiers of a finding: from `modifiers` when the detector lists them
+/// apart, else parsed from an older document's rule suffix.
+fn modifier_values(f: &Finding) -> Vec<Value> {
+    if !f.modifiers.is_empty() {
+        return f
+            .modifiers
+            .iter()
+            .map(|m| json!({"id": m.id, "effect": m.effect, "why": m.why}))
+            .collect();
+    }
+    let rule = base_rule(&f.rule);
+    modifiers(f.rule.strip_prefix(rule).unwrap_or(""))
+        .into_iter()
+        .map(|m| {
+            let (effect, id) = match m.split_at(1) {
+                ("+", id) => ("raised", id),
+                (_, id) => ("lowered", id),
+            };
+            json!({"id": id, "effect": effect})
+        })
+        .collect()
+}
+
 pub fn to_value(r: &Results) -> Value {
-    let mut rules: BTreeMap<String, Severity> = BTreeMap::new();
+    let mut rules: BTreeMap<String, (Severity, Option<Severity>)> = BTreeMap::new();
     for f in &r.findings {
         let e = rules
             .entry(base_rule(&f.rule).to_owned())
-            .or_insert(f.severity);
-        *e = (*e).max(f.severity);
+            .or_insert((f.severity, f.base_severity));
+        e.0 = e.0.max(f.severity);
     }
     let index: BTreeMap<&str, usize> = rules
         .keys()
@@ -93,14 +120,14 @@ pub fn to_value(r: &Results) -> Value {
         .collect();
     let rule_objs: Vec<Value> = rules
         .iter()
-        .map(|(id, sev)| {
+        .map(|(id, (sev, base))| {
             json!({
                 "id": id,
                 "name": id.replace(['.', '_'], " "),
-                "shortDescription": {"text": describe(id)},
+                "shortDescription": {"text": describe(id, *base)},
                 "fullDescription": {"text": format!(
                     "A tracker request carried health information and, for most rules, an identifier of the person to a third party. Rule: {}.",
-                    describe(id))},
+                    describe(id, *base))},
                 "defaultConfiguration": {"level": level(*sev)},
                 "properties": {"tags": ["privacy", "health-data"], "security-severity": security_severity(*sev)}
             })
@@ -125,7 +152,7 @@ pub fn to_value(r: &Results) -> Value {
 
 fn result(f: &Finding, index: &BTreeMap<&str, usize>) -> Value {
     let rule = base_rule(&f.rule);
-    let modifiers = modifiers(f.rule.strip_prefix(rule).unwrap_or(""));
+    let modifiers = modifier_values(f);
     let categories: Vec<&str> = {
         let mut v: Vec<&str> = f
             .health
@@ -162,6 +189,7 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>) -> Value {
         "properties": {
             "id": f.id,
             "severity": f.severity.as_str(),
+            "baseSeverity": f.base_severity.map(Severity::as_str),
             "security-severity": security_severity(f.severity),
             "modifiers": modifiers,
             "vendor": f.vendor.as_str(),

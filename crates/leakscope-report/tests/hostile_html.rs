@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use leakscope_core::scan::{BrowserInfo, RunInfo, ScanInfo, StepInfo};
+use leakscope_core::scan::{BrowserInfo, LoadFailure, RunInfo, RunStatus, ScanInfo, StepInfo};
 use leakscope_report::html;
 
 const CHROMIUM: &str = "/usr/lib/chromium/chromium";
@@ -84,6 +84,7 @@ fn hostile_results() -> leakscope_report::Results {
     }
     r.scan = Some(ScanInfo {
         runs: vec![RunInfo {
+            name: format!("run {p}"),
             site: format!("clinic.example {p}"),
             consent: format!("none {p}"),
             consent_note: Some(p.clone()),
@@ -100,6 +101,12 @@ fn hostile_results() -> leakscope_report::Results {
             errors: vec![],
             har: None,
             requests: 1,
+            // A failure message is captured text too (the browser's error, the URL).
+            status: RunStatus::NotLoaded,
+            failure: Some(LoadFailure {
+                kind: p.clone(),
+                message: p.clone(),
+            }),
         }],
         canaries: vec![],
         browser: BrowserInfo {
