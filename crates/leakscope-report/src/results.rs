@@ -107,6 +107,11 @@ impl Results {
                     ),
                 ));
             }
+            // leakscope 0.1 scans wrote results.json as a bare
+            // {scan, findings, events}: still ours, so read it.
+            None if v.get("scan").is_some() && v.get("findings").is_some() => {
+                return Results::from_legacy_scan(v, what);
+            }
             None => {
                 return Err(Error::invalid(
                     what,
@@ -121,6 +126,56 @@ impl Results {
         // A hand-edited or older file may carry what a newer redactor removes.
         crate::redact::results(&mut r);
         Ok(r)
+    }
+
+    /// A scan's `results.json` as early versions wrote it, without schema,
+    /// inputs or summary: those are rebuilt from the runs.
+    fn from_legacy_scan(mut v: serde_json::Value, what: &str) -> Result<Results, Error> {
+        #[derive(Deserialize)]
+        struct Legacy {
+            scan: ScanInfo,
+            findings: Vec<Finding>,
+            #[serde(default)]
+            events: Vec<Event>,
+        }
+        if let Some(runs) = v.pointer_mut("/scan/runs").and_then(|r| r.as_array_mut()) {
+            for r in runs {
+                // Early runs had no name; their captures were named by state.
+                if r.get("name").is_none()
+                    && let Some(h) = r.get("har").and_then(|h| h.as_str())
+                {
+                    let name = h.trim_end_matches(".har").to_owned();
+                    r["name"] = serde_json::Value::String(name);
+                }
+            }
+        }
+        let l: Legacy = serde_json::from_value(v).map_err(|source| Error::Json {
+            what: what.to_owned(),
+            source,
+        })?;
+        let inputs = l
+            .scan
+            .runs
+            .iter()
+            .map(|r| InputSummary {
+                file: format!("{}.har", r.name),
+                format: "scan".into(),
+                exchanges: r.requests,
+                skipped: 0,
+            })
+            .collect();
+        let report = Report {
+            events: l.events,
+            findings: l.findings,
+            errors: Vec::new(),
+            exchanges: 0,
+        };
+        Ok(Results::new(
+            report,
+            inputs,
+            Some(l.scan),
+            "0.1.0 (early scan results)",
+        ))
     }
 
     /// Counts recomputed from the events and findings.
@@ -192,6 +247,20 @@ mod tests {
         );
         assert_eq!(host_of("not a url"), None);
         assert_eq!(host_of("https://"), None);
+    }
+
+    #[test]
+    fn reads_the_results_json_early_scans_wrote() {
+        let doc = r#"{"scan": {"runs": [{"site": "https://a.test/", "consent": "rejected",
+            "device": "desktop", "steps": [], "har": "reject.har", "requests": 7}],
+            "browser": {"product": "Chrome/156", "user_agent": "x", "flags": []},
+            "started": "2026-11-29T18:15:00Z", "finished": "2026-11-29T18:15:09Z"},
+            "findings": [], "events": []}"#;
+        let r = Results::from_json(doc, "old/results.json").unwrap();
+        assert_eq!(r.schema, SCHEMA);
+        assert_eq!(r.inputs[0].file, "reject.har");
+        assert_eq!(r.summary.requests, 7);
+        assert_eq!(r.scan.unwrap().runs[0].name, "reject");
     }
 
     #[test]
