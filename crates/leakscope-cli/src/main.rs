@@ -214,7 +214,8 @@ struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Runs (site × consent state) to drive at once, each in its own browser
-    /// context [default: 1].
+    /// context [default: the number of consent states, at most 4: one
+    /// site's runs go at once].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     parallel: Option<u16>,
 }
@@ -344,13 +345,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let detector = Detector::new(&load_canaries(&canaries)?)?;
             let mut pipeline = Pipeline::new(&engine, &detector);
             let mut inputs = Vec::new();
+            // A `scan --out` folder stands for its HARs: one input each, and
+            // each copied into an evidence bundle on its own.
+            let mut paths = Vec::new();
             for f in &files {
+                if f.as_os_str() == "-" {
+                    paths.push(f.clone());
+                } else {
+                    paths.extend(leakscope_ingest::capture_files(
+                        f,
+                        &f.display().to_string(),
+                    )?);
+                }
+            }
+            for f in &paths {
                 let label = f.display().to_string();
                 let summary = read_input(f, &label, &mut pipeline)?;
                 inputs.push(output::input_summary(label, &summary));
             }
             let results = results_of(pipeline.finish(), inputs);
-            let captures: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            let captures: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
             emit(&results, &out, Format::Table, None, &captures)
         }
         Command::Scan {
@@ -366,7 +380,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let dir = scan.out.clone().unwrap_or_else(default_out_dir);
             let opts = scan_options(&scan, urls, "reject,accept", Some(dir), extra, Vec::new())?;
             let opts = leakscope_scan::ScanOptions {
-                parallel: scan.parallel.map_or(1, usize::from),
+                // One site's consent states at once by default: each has its
+                // own context, and most of a run is waiting on the network.
+                parallel: scan
+                    .parallel
+                    .map_or(opts.consent.len().clamp(1, 4), usize::from),
                 ..opts
             };
             let done = run_scan_on(&runtime()?, opts)?;
