@@ -200,15 +200,15 @@ impl Tab {
         Ok(r.pointer("/result/value").cloned().unwrap_or(Value::Null))
     }
 
-    /// Returns once no request has been in flight or started for `quiet`,
-    /// or after `max` in any case.
-    pub async fn wait_quiet(&self, quiet: Duration, max: Duration) {
+    /// Returns once no request has been in flight or started for `quiet`
+    /// (true), or after `max` in any case (false).
+    pub async fn wait_quiet(&self, quiet: Duration, max: Duration) -> bool {
         let end = Instant::now() + max;
         let started = Instant::now();
         loop {
             let now = Instant::now();
             if now >= end {
-                return;
+                return false;
             }
             let (inflight, last) = {
                 let st = self.shared.lock();
@@ -216,7 +216,7 @@ impl Tab {
             };
             let since = now.duration_since(last.unwrap_or(started).max(started));
             if inflight == 0 && since >= quiet {
-                return;
+                return true;
             }
             let nap = if inflight == 0 {
                 quiet.saturating_sub(since)

@@ -127,6 +127,8 @@ pub struct Driver {
     pub choice: Choice,
     /// The CMP whose popup was found.
     pub cmp: Option<String>,
+    /// autoconsent saw a consent platform (detected or its popup found).
+    pub detected: bool,
     /// The choice was made (clicked and confirmed by autoconsent).
     pub decided: bool,
     /// A click was attempted and reported as failed.
@@ -141,6 +143,7 @@ impl Driver {
         Driver {
             choice,
             cmp: None,
+            detected: false,
             decided: false,
             failed: false,
             errors: Vec::new(),
@@ -193,10 +196,12 @@ impl Driver {
             Msg::Init { .. } => Reply::Evaluate(self.init_response()),
             Msg::Eval { id, code } => Reply::EvalThenRespond { id, code },
             Msg::CmpDetected { cmp } => {
+                self.detected = true;
                 self.note(format!("CMP detected: {cmp}"));
                 Reply::Nothing
             }
             Msg::PopupFound { cmp } => {
+                self.detected = true;
                 if self.cmp.is_none() {
                     self.note(format!("banner found: {cmp}"));
                     self.cmp = Some(cmp);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use leakscope_browser::{Browser, BrowserError, Captured, LaunchOptions, Tab, TabOptions};
 use leakscope_core::scan::{LoadFailure, PageError, RunInfo, RunStatus, ScanInfo, StepInfo};
-use leakscope_core::{Engine, Exchange};
+use leakscope_core::{Category, Engine, Exchange};
 use leakscope_detect::{Canary, Detector, Pipeline, Report};
 use leakscope_report::{InputSummary, Results};
 use serde_json::{Value, json};
@@ -33,6 +33,17 @@ pub struct ScanOutput {
 
 /// Care-seeking buttons and links, by accessible name.
 const CARE_ACTIONS: &str = r"\b(book|schedul|refill|call|add to (cart|bag|basket)|appointment|order|buy|checkout|transfer|consult|results?|request|register|sign up)";
+/// How long to give autoconsent on a loaded, quiet page before deciding
+/// there is no banner (its detection runs at DOM ready; this covers a slow
+/// first rule pass on 2 cores).
+const NO_BANNER_GRACE: Duration = Duration::from_millis(1000);
+
+/// The vendor database, compiled once per process.
+fn engine() -> &'static Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(Engine::new)
+}
+
 /// Clicks per page and per run, to bound a run's time.
 const CLICKS_PER_PAGE: usize = 3;
 const CLICKS_PER_RUN: usize = 10;
@@ -163,8 +174,7 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
     tracing::debug!("browser closed");
 
     // Analyse what the HARs say, as `analyze` would read them.
-    let engine = Engine::new();
-    let mut pipeline = Pipeline::new(&engine, &detector);
+    let mut pipeline = Pipeline::new(engine(), &detector);
     let mut exchanges = Vec::new();
     for (label, bytes) in &hars {
         let r = leakscope_ingest::read_reader(
@@ -554,10 +564,20 @@ impl Runner<'_, '_> {
 
     /// Ends a step: lets the network settle, keeps evidence, records it.
     async fn end(&mut self, id: String, action: String, error: Option<PageError>) {
-        self.tab
+        let t0 = Instant::now();
+        let quiet = self
+            .tab
             .wait_quiet(Duration::from_millis(400), self.ctx.opts.settle)
             .await;
-        tracing::debug!("step {id}: network quiet");
+        tracing::debug!(
+            "step {id}: wait for the network to be quiet 400 ms: {:.2} s ({})",
+            t0.elapsed().as_secs_f64(),
+            if quiet {
+                "quiet"
+            } else {
+                "still busy at the settle limit"
+            }
+        );
         let url = self.tab.page_url().unwrap_or_default();
         let mut step = StepInfo {
             id: id.clone(),
@@ -657,11 +677,21 @@ impl Runner<'_, '_> {
 
     async fn goto(&mut self, url: &str) -> bool {
         let id = self.begin(&format!("goto {}", short_path(url)));
+        let t0 = Instant::now();
         let res = tokio::time::timeout(
             self.ctx.opts.page_timeout + Duration::from_secs(2),
             self.tab.goto(url, self.ctx.opts.page_timeout),
         )
         .await;
+        tracing::debug!(
+            "step {id}: wait for the page's load event: {:.2} s ({})",
+            t0.elapsed().as_secs_f64(),
+            match &res {
+                Ok(Ok(_)) => "loaded".to_owned(),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "timed out".to_owned(),
+            }
+        );
         let first = self.start.is_none();
         let (err, http_error) = match res {
             Ok(Ok(nav)) => (None, nav.status.filter(|s| *s >= 400)),
@@ -694,19 +724,72 @@ impl Runner<'_, '_> {
             "consent accept"
         };
         let id = self.begin(what);
-        let deadline = Instant::now() + self.ctx.opts.consent_timeout;
-        loop {
-            let (decided, failed) = {
+        let started = Instant::now();
+        let deadline = started + self.ctx.opts.consent_timeout;
+        // The start page is loaded and its network quiet (`goto` waited for
+        // that). With no platform seen by autoconsent and no consent
+        // platform's script or frame among its requests, there is no banner
+        // to wait for: a banner that shows up later is still answered by the
+        // consent task, which keeps running for the whole journey.
+        let cmp_assets = self.consent_platform_requests();
+        let reason = loop {
+            let (decided, failed, detected) = {
                 let d = driver.lock().unwrap_or_else(|e| e.into_inner());
-                (d.decided, d.failed)
+                (d.decided, d.failed, d.detected)
             };
-            if decided || failed || Instant::now() >= deadline {
-                break;
+            let now = Instant::now();
+            if decided {
+                break "choice made";
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            if failed {
+                break "click failed";
+            }
+            if !detected && cmp_assets.is_none() && now >= started + NO_BANNER_GRACE {
+                break "no banner: nothing detected on the quiet page, no consent platform loaded";
+            }
+            if now >= deadline {
+                break "consent timeout";
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tracing::debug!(
+            "{}: wait for the consent banner: {:.2} s ({reason}{})",
+            self.ctx.name,
+            started.elapsed().as_secs_f64(),
+            cmp_assets
+                .map(|h| format!("; consent platform loaded from {h}"))
+                .unwrap_or_default()
+        );
         let note = driver.lock().unwrap_or_else(|e| e.into_inner()).summary();
+        if reason.starts_with("no banner") {
+            // Nothing was clicked: the page is as the load step left it
+            // (quiet, screenshot kept), so record the step without waiting
+            // or keeping the same evidence again.
+            self.captured.extend(self.tab.take_requests());
+            self.steps.push(StepInfo {
+                id,
+                action: format!("{what}: {note}"),
+                url: self.tab.page_url().unwrap_or_default(),
+                at: now_rfc3339(),
+                ..StepInfo::default()
+            });
+            return;
+        }
         self.end(id, format!("{what}: {note}"), None).await;
+    }
+
+    /// The host of a consent platform's script or frame the page loaded, if any.
+    fn consent_platform_requests(&self) -> Option<String> {
+        let engine = engine();
+        self.captured.iter().find_map(|c| {
+            let class = engine.classify(&c.url)?;
+            (class.product.category == Category::Consent).then(|| {
+                url::Url::parse(&c.url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_else(|| c.url.clone())
+            })
+        })
     }
 
     async fn scroll(&mut self) {
@@ -875,16 +958,30 @@ impl Runner<'_, '_> {
 
     /// Back to a page without a step of its own (requests go to the current step).
     async fn goto_quiet(&mut self, url: &str) -> bool {
-        match tokio::time::timeout(
+        let t0 = Instant::now();
+        let res = tokio::time::timeout(
             self.ctx.opts.page_timeout + Duration::from_secs(2),
             self.tab.goto(url, self.ctx.opts.page_timeout),
         )
-        .await
-        {
+        .await;
+        tracing::debug!(
+            "{}: back to {url}: load {:.2} s",
+            self.ctx.name,
+            t0.elapsed().as_secs_f64()
+        );
+        match res {
             Ok(Ok(_)) => {
-                self.tab
+                let t1 = Instant::now();
+                let quiet = self
+                    .tab
                     .wait_quiet(Duration::from_millis(300), self.ctx.opts.settle)
                     .await;
+                tracing::debug!(
+                    "{}: wait for the network to be quiet 300 ms: {:.2} s ({})",
+                    self.ctx.name,
+                    t1.elapsed().as_secs_f64(),
+                    if quiet { "quiet" } else { "settle limit" }
+                );
                 true
             }
             Ok(Err(e)) => {

@@ -403,3 +403,57 @@ async fn demo_pharmacy_in_every_state() {
     eprintln!("findings by severity/vendor: {by_rule:?}");
     eprintln!("consent.ignored: {ignored:?}");
 }
+
+/// A page without a banner does not hold the journey up; a banner that
+/// appears later is still answered while the journey goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_banner_does_not_block_the_journey_and_is_still_answered() {
+    let server = site().await;
+    let mut o = opts(
+        &server,
+        &[pharmacy::FIXTURE_CONSENT_DELAYED],
+        &[ConsentState::Reject, ConsentState::Accept],
+    );
+    o.parallel = 2;
+    let wait = Duration::from_millis(u64::from(pharmacy::CONSENT_DELAY_MS) + 3000);
+    o.journey = Some(
+        journey::parse(
+            &format!("[[step]]\nwait = {}\n", wait.as_secs_f64().ceil()),
+            "t.toml",
+        )
+        .unwrap(),
+    );
+    let out = run(o).await;
+    for (i, state) in ["rejected", "accepted"].into_iter().enumerate() {
+        let run = &out.info.runs[i];
+        // The consent step moved on before the banner existed…
+        let step = run
+            .steps
+            .iter()
+            .find(|s| s.action.starts_with("consent"))
+            .unwrap_or_else(|| panic!("{run:#?}"));
+        assert!(
+            step.action.contains("no consent banner found"),
+            "{state}: {step:#?}"
+        );
+        // …and the banner was answered when it came.
+        let note = run.consent_note.clone().unwrap_or_default();
+        let verb = if state == "rejected" {
+            "reject"
+        } else {
+            "accept"
+        };
+        assert!(note.contains(&format!("{verb} clicked")), "{state}: {note}");
+    }
+    // The gated tags fire only once the late "Accept" was clicked.
+    assert!(
+        trackers(&out, "rejected").is_empty(),
+        "{:?}",
+        trackers(&out, "rejected")
+    );
+    assert!(
+        !trackers(&out, "accepted").is_empty(),
+        "{:#?}",
+        out.info.runs[1]
+    );
+}

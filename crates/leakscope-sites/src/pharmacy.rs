@@ -15,7 +15,7 @@
 //!
 //! Consent fixtures live on the same host under `/fixtures/` (see
 //! [`FIXTURE_CONSENT_RESPECTED`], [`FIXTURE_CONSENT_IGNORED`],
-//! [`FIXTURE_BUTTON_TEXT`], [`FIXTURE_CONSENT_FRAME`]).
+//! [`FIXTURE_BUTTON_TEXT`], [`FIXTURE_CONSENT_FRAME`], [`FIXTURE_CONSENT_DELAYED`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -52,6 +52,12 @@ pub const FIXTURE_BUTTON_TEXT: &str = "/fixtures/button-text";
 /// frame-only "piano.io" rule drives. The Meta Pixel loads only once the
 /// frame reports "Accept".
 pub const FIXTURE_CONSENT_FRAME: &str = "/fixtures/consent-frame";
+/// [`FIXTURE_CONSENT_RESPECTED`] whose banner shows only after
+/// [`CONSENT_DELAY_MS`], as delayed consent platforms do: the scanner must
+/// not wait for it, yet still answer it when it comes.
+pub const FIXTURE_CONSENT_DELAYED: &str = "/fixtures/consent-delayed";
+/// How late the banner of [`FIXTURE_CONSENT_DELAYED`] appears.
+pub const CONSENT_DELAY_MS: u32 = 2500;
 /// Host of the consent frame of [`FIXTURE_CONSENT_FRAME`] (its own site, so
 /// Chromium runs it out of process).
 pub const CMP_HOST: &str = "consent.northwind-cmp.test";
@@ -231,6 +237,7 @@ fn site() -> Router {
         .route(FIXTURE_CONSENT_IGNORED, get(fixture_ignored))
         .route(FIXTURE_BUTTON_TEXT, get(fixture_button))
         .route(FIXTURE_CONSENT_FRAME, get(fixture_frame))
+        .route(FIXTURE_CONSENT_DELAYED, get(fixture_delayed))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(not_found)
 }
@@ -298,6 +305,8 @@ struct Page {
     mode: TagMode,
     /// Manual advanced matching for the Meta Pixel (a signed-in visitor).
     meta_user: Option<String>,
+    /// The consent banner starts this late (0: at DOM ready).
+    consent_delay_ms: u32,
 }
 
 impl Page {
@@ -312,6 +321,7 @@ impl Page {
             tracking: Tracking::default(),
             mode: TagMode::Site,
             meta_user: None,
+            consent_delay_ms: 0,
         }
     }
 }
@@ -356,9 +366,13 @@ fn tags(page: &Page) -> String {
     let only_meta = matches!(page.mode, TagMode::MetaOnly | TagMode::Framed);
     let mut out = String::new();
     if !only_meta {
-        out.push_str(
-            "<script src=\"/static/otSDKStub.js\" data-domain-script=\"nw-demo-0001\"></script>\n",
-        );
+        let delay = match page.consent_delay_ms {
+            0 => String::new(),
+            ms => format!(" data-delay-ms=\"{ms}\""),
+        };
+        out.push_str(&format!(
+            "<script src=\"/static/otSDKStub.js\" data-domain-script=\"nw-demo-0001\"{delay}></script>\n",
+        ));
         if page.mode == TagMode::Site {
             // Marketing pasted this outside the consent manager.
             out.push_str("<!-- TikTok Pixel Code -->\n");
@@ -906,6 +920,18 @@ async fn fixture_button(headers: HeaderMap) -> Html<String> {
 </form>"#,
         &headers,
     )
+}
+
+async fn fixture_delayed(headers: HeaderMap) -> Html<String> {
+    let mut page = Page::new(
+        "Consent banner, delayed",
+        format!(
+            "<h1>Consent banner, delayed</h1><p>The cookie banner appears {CONSENT_DELAY_MS} ms after the page has loaded; Meta, GA4 and TikTok wait for “Accept All Cookies”.</p>"
+        ),
+    );
+    page.mode = TagMode::Respected;
+    page.consent_delay_ms = CONSENT_DELAY_MS;
+    render(&page, gpc_header(&headers))
 }
 
 async fn fixture_frame(headers: HeaderMap) -> Html<String> {

@@ -198,6 +198,10 @@
     ToggleInfoDisplay: openSettings,
     IsAlertBoxClosed: function () { return !!cookie('OptanonAlertBoxClosed'); }
   };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  // A delayed platform (data-delay-ms on the script tag) shows its banner late.
+  var me = document.currentScript;
+  var delay = (me && parseInt(me.getAttribute('data-delay-ms'), 10)) || 0;
+  function go() { if (delay > 0) setTimeout(start, delay); else start(); }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go);
+  else go();
 })();
