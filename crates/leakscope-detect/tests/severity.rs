@@ -325,7 +325,9 @@ fn microdata_json_ld_array_is_automatic_not_configured() {
         &format!("&cd[JSON-LD]={}{FBP}", enc(json_ld)),
     )]);
     assert!(
-        f.health.iter().any(|h| h.field.starts_with("custom_data.JSON-LD[")),
+        f.health
+            .iter()
+            .any(|h| h.field.starts_with("custom_data.JSON-LD[")),
         "{f:#?}"
     );
     assert!(
