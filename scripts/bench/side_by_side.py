@@ -69,6 +69,10 @@ def main():
     ls_common = ['--consent', 'none', '--max-pages', '0', '--load-only', '--device', 'mobile',
                  '--chrome', a.chrome, f'--chrome-arg={host_rule}', '--chrome-arg=--ignore-certificate-errors',
                  '--chrome-arg=--unsafely-treat-insecure-origin-as-secure=http://fixtures.test']
+    # The default scan (refuse, then accept the banner, both at once) against
+    # the same scan with no consent handling, one page, full default journey:
+    # on a page with no banner the default must cost at most 2x.
+    ls_journey = ['--max-pages', '0', '--device', 'mobile', *ls_common[ls_common.index('--chrome'):]]
     rows = []
     for page in a.pages:
         url = page
@@ -94,6 +98,17 @@ def main():
                     reqs = sum(len(json.load(open(h))['log']['entries']) for h in hars)
                     meta = [e for e in doc.get('events', []) if e.get('vendor') == 'meta_pixel']
                     ls_last = {'requests': reqs, 'meta': meta}
+        def_t, none_t, banner = [], [], None
+        for _ in range(a.runs):
+            for consent, times in ((None, def_t), ('none', none_t)):
+                with tempfile.TemporaryDirectory() as out:
+                    extra = ['--consent', consent] if consent else []
+                    t, m, o, rc = measure([a.leakscope, 'scan', url, *ls_journey, *extra, '--out', out, '--format', 'json'])
+                    if rc in (0, 1):
+                        times.append(t)
+                        if consent is None:
+                            runs = json.loads(o).get('scan', {}).get('runs', [])
+                            banner = any('no consent banner found' not in (r.get('consent_note') or '') for r in runs)
         # One per pixel call: Blacklight lists Meta's privacy-sandbox twin of a
         # /tr hit (same ts) as a second event; leakscope reports the call once.
         bl_calls = {(e['ev'], e.get('ts') or i) for i, e in enumerate((bl_last or {}).get('meta_events', []))}
@@ -115,6 +130,9 @@ def main():
             'leakscope_meta': ls_events,
             'missed_by_leakscope': missing,
             'post_body_meta': sum(1 for e in (ls_last or {}).get('meta', []) if e.get('method') == 'POST'),
+            'default_scan_s': statistics.median(def_t) if def_t else None,
+            'consent_none_scan_s': statistics.median(none_t) if none_t else None,
+            'banner': banner,
         })
         print(json.dumps(rows[-1]), file=sys.stderr)
     # leakscope is built to keep one browser for a whole scan: the same pages
@@ -132,6 +150,16 @@ def main():
         print(f"| `{r['page']}` | {f(r['blacklight_s'])} | {f(r['leakscope_s'])} | {f(sp,1)}× | {f(r['blacklight_mib'],0)} | "
               f"{f(r['leakscope_mib'],0)} | {f(r['blacklight_requests'])} / {f(r['leakscope_requests'])} | "
               f"{len(r['blacklight_meta'])} / {len(r['leakscope_meta'])} ({r['post_body_meta']}) | {', '.join(r['missed_by_leakscope']) or 'none'} |")
+    print()
+    print('Default scan (reject and accept, at once) against `--consent none`, same page, default journey, medians:')
+    print()
+    print('| page | banner | default s | `--consent none` s | ratio |')
+    print('|---|---|---|---|---|')
+    for r in rows:
+        d, n = r['default_scan_s'], r['consent_none_scan_s']
+        ratio = f'{d / n:.2f}×' if d and n else '–'
+        fmt = lambda v: '–' if v is None else f'{v:.2f}'
+        print(f"| `{r['page']}` | {'yes' if r['banner'] else 'no'} | {fmt(d)} | {fmt(n)} | {ratio} |")
     bl_total = sum(r['blacklight_s'] or 0 for r in rows)
     ls_total = sum(r['leakscope_s'] or 0 for r in rows)
     print()

@@ -46,8 +46,17 @@ struct RunArgs {
     /// Address to listen on (overrides listen) [default: 127.0.0.1:8787].
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// Print the policy's decision for the events in this file and exit
-    /// (same as `gateway check --dry-run`).
+    #[command(flatten)]
+    dry: DryRun,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Json)]
+    log_format: LogFormat,
+}
+
+/// `--dry-run EVENT.json [--pixel ID]`, on `gateway` and `gateway check`.
+#[derive(Args)]
+struct DryRun {
+    /// Print the policy's decision (JSON) for the events in this file and exit.
     #[arg(long, value_name = "EVENT.json")]
     dry_run: Option<PathBuf>,
     /// With --dry-run: the pixel (dataset) id the events are for, which picks
@@ -59,9 +68,6 @@ struct RunArgs {
         hide_default_value = true
     )]
     pixel: String,
-    /// Log format.
-    #[arg(long, value_enum, default_value_t = LogFormat::Json)]
-    log_format: LogFormat,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,18 +93,8 @@ EVENT.json holds one event, an array of events, or a request body {\"data\": [..
         /// The gateway's configuration (TOML).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
-        /// Print the policy's decision (JSON) for the events in this file.
-        #[arg(long, value_name = "EVENT.json")]
-        dry_run: Option<PathBuf>,
-        /// With --dry-run: the pixel (dataset) id the events are for, which
-        /// picks its [policy.pixels."ID"] section [default: [policy.default]].
-        #[arg(
-            long,
-            value_name = "ID",
-            default_value = "0",
-            hide_default_value = true
-        )]
-        pixel: String,
+        #[command(flatten)]
+        dry: DryRun,
     },
     /// Move dead letters back to the delivery queue.
     #[command(after_help = "Examples:
@@ -218,16 +214,12 @@ fn init_logs(f: LogFormat) {
 /// Runs `leakscope gateway ...`.
 pub fn gateway(a: GatewayArgs) -> anyhow::Result<()> {
     match a.cmd {
-        Some(GatewayCmd::Check {
-            config,
-            dry_run,
-            pixel,
-        }) => {
+        Some(GatewayCmd::Check { config, dry }) => {
             let cfg = ops::load_config(Some(&config), None, None)?;
-            match dry_run {
+            match dry.dry_run {
                 // The decision alone on stdout, so it can be piped to jq;
                 // it compiles the policy, so a bad one still fails here.
-                Some(path) => dry_run_print(&cfg, &pixel, &path),
+                Some(path) => dry_run_print(&cfg, &dry.pixel, &path),
                 None => {
                     print!("{}", ops::check(&cfg)?);
                     Ok(())
@@ -256,8 +248,8 @@ pub fn gateway(a: GatewayArgs) -> anyhow::Result<()> {
         None => {
             let r = a.run;
             let cfg = ops::load_config(r.config.as_deref(), r.upstream.as_deref(), r.listen)?;
-            if let Some(path) = r.dry_run {
-                return dry_run_print(&cfg, &r.pixel, &path);
+            if let Some(path) = &r.dry.dry_run {
+                return dry_run_print(&cfg, &r.dry.pixel, path);
             }
             init_logs(r.log_format);
             runtime()?.block_on(async move {

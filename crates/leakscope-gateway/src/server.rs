@@ -450,20 +450,6 @@ pub(crate) fn lift_consent(ev: &mut Value) {
     o.insert(policy::CONSENT_FIELD.to_owned(), sig);
 }
 
-/// A scalar consent value as the policy reads it: grant, denial, or
-/// neither (which the policy also treats as no consent).
-fn scalar_grant(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "granted" | "true" | "yes" | "1" => Some(true),
-            "denied" | "false" | "no" | "0" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// One signal that the policy reads as granted exactly when it would read
 /// both `a` and `b` as granted.
 fn both_consent(a: Value, b: Value) -> Value {
@@ -476,7 +462,7 @@ fn both_consent(a: Value, b: Value) -> Value {
                 .into_iter()
                 .filter_map(|(k, xv)| {
                     let yv = y.get(&k)?;
-                    let v = if scalar_grant(&xv) == Some(true) {
+                    let v = if policy::scalar_consent(&xv) == Some(true) {
                         yv.clone()
                     } else {
                         xv
@@ -487,8 +473,8 @@ fn both_consent(a: Value, b: Value) -> Value {
             Value::Object(merged)
         }
         // A scalar grant adds nothing: the other signal decides.
-        (a, b) if scalar_grant(&a) == Some(true) => b,
-        (a, b) if scalar_grant(&b) == Some(true) => a,
+        (a, b) if policy::scalar_consent(&a) == Some(true) => b,
+        (a, b) if policy::scalar_consent(&b) == Some(true) => a,
         // Neither grants outright: keep the first that is not an object (a
         // denial or an unrecognised value), which the policy refuses.
         (a, _) if !a.is_object() => a,

@@ -663,19 +663,23 @@ enum Signal {
     Denied(String),
 }
 
+/// One consent value as the policy reads it: `Some(true)` granted,
+/// `Some(false)` denied, `None` neither (which also counts as no consent).
+pub fn scalar_consent(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "granted" | "true" | "yes" | "1" => Some(true),
+            "denied" | "false" | "no" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// `"granted"`/`true`, or an object whose every required key is `"granted"`/`true`.
 fn read_signal(v: &Value, required: &[String]) -> Signal {
-    fn one(v: &Value) -> Option<bool> {
-        match v {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "granted" | "true" | "yes" | "1" => Some(true),
-                "denied" | "false" | "no" | "0" => Some(false),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
+    let one = scalar_consent;
     match v {
         Value::Object(m) => {
             for key in required {

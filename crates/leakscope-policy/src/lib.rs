@@ -28,7 +28,7 @@ pub use config::{
     HealthAction, HealthActions, Ldu, PageTypeRule, PolicyConfig, SECRET_KEYS, UrlMode,
 };
 pub use decision::{BlockReason, ConsentRecord, Decision, Redaction, RedactionAction, Verdict};
-pub use engine::{CONSENT_FIELD, Policy};
+pub use engine::{CONSENT_FIELD, Policy, scalar_consent};
 pub use ident::{
     HASHED_KEYS, PLAIN_KEYS, is_hashed, normalize as normalize_identifier, sha256_hex,
 };

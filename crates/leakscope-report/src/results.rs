@@ -25,6 +25,21 @@ pub struct InputSummary {
     pub skipped: u64,
 }
 
+impl InputSummary {
+    /// One input per scan run: the run's capture, named as findings cite it.
+    pub fn of_scan(info: &ScanInfo) -> Vec<InputSummary> {
+        info.runs
+            .iter()
+            .map(|r| InputSummary {
+                file: format!("{}.har", r.name),
+                format: "scan".into(),
+                exchanges: r.requests,
+                skipped: 0,
+            })
+            .collect()
+    }
+}
+
 /// Counts for the top of every report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -153,17 +168,7 @@ impl Results {
             what: what.to_owned(),
             source,
         })?;
-        let inputs = l
-            .scan
-            .runs
-            .iter()
-            .map(|r| InputSummary {
-                file: format!("{}.har", r.name),
-                format: "scan".into(),
-                exchanges: r.requests,
-                skipped: 0,
-            })
-            .collect();
+        let inputs = InputSummary::of_scan(&l.scan);
         let report = Report {
             events: l.events,
             findings: l.findings,

@@ -232,24 +232,11 @@ impl ScanOutput {
                 errors: r.errors.clone(),
                 exchanges: r.exchanges,
             },
-            inputs(&self.info),
+            InputSummary::of_scan(&self.info),
             Some(self.info.clone()),
             env!("CARGO_PKG_VERSION"),
         )
     }
-}
-
-/// One input per run: the run's capture, named as findings cite it.
-pub fn inputs(info: &ScanInfo) -> Vec<InputSummary> {
-    info.runs
-        .iter()
-        .map(|r| InputSummary {
-            file: format!("{}.har", r.name),
-            format: "scan".into(),
-            exchanges: r.requests,
-            skipped: 0,
-        })
-        .collect()
 }
 
 /// Does the journey type the canary persona anywhere? A load-only scan
