@@ -374,7 +374,7 @@ fn a_tracker_that_ignores_a_refusal_leads_the_story() {
             .unwrap_or_else(|| panic!("{} not in {lines:#?}", f.organisation));
         assert!(
             line.contains(
-                "kept receiving events after the visitor refused consent on shop.example"
+                "kept receiving events on shop.example after the visitor refused consent"
             ),
             "{line}"
         );
