@@ -170,8 +170,12 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
             ProgressHandle(&shared).run_done(&ctx.name);
         }
     }
-    browser.close().await;
-    tracing::debug!("browser closed");
+    // Chromium takes a while to exit; analyse the HARs meanwhile (on two
+    // cores this hides most of the shutdown).
+    let closing = tokio::spawn(async move {
+        browser.close().await;
+        tracing::debug!("browser closed");
+    });
 
     // Analyse what the HARs say, as `analyze` would read them.
     let mut pipeline = Pipeline::new(engine(), &detector);
@@ -193,6 +197,7 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
     }
     let report = pipeline.finish();
     tracing::debug!("analysed");
+    let _ = closing.await;
     let info = ScanInfo {
         runs,
         // A load-only scan types nothing: no persona to report.
