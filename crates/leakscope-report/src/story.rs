@@ -243,7 +243,7 @@ fn consent_lines(r: &Results) -> Vec<(String, String)> {
         .filter_map(|f| {
             let c = f.consent_evidence.as_ref()?;
             let refusal = match c.state.as_str() {
-                "gpc" => "although the browser sent Global Privacy Control (opt out)",
+                "gpc" => "although the browser asked not to be tracked (Global Privacy Control)",
                 _ => "after the visitor refused consent",
             };
             let health = if f.health.iter().any(explain::counts) {
@@ -255,7 +255,7 @@ fn consent_lines(r: &Results) -> Vec<(String, String)> {
             Some((
                 org.clone(),
                 format!(
-                    "{org} kept receiving events on {} {refusal} ({}{health}).",
+                    "{org} kept receiving events on {} {refusal}: {}{health}.",
                     crate::clip(&c.site, 120),
                     plural(c.after_refusal.events as usize, "event", "events")
                 ),
