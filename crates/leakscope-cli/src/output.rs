@@ -138,6 +138,15 @@ fn table(w: &mut dyn Write, r: &Results, st: &Style) -> io::Result<()> {
         writeln!(w, "events by vendor: {}", list.join(", "))?;
     }
 
+    let site_lines = story::site_lines(r);
+    if !site_lines.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", st.bold("WHO THE SITE IS"))?;
+        for l in site_lines {
+            writeln!(w, "  {}", clip(&l, 400))?;
+        }
+    }
+
     if let Some(scan) = &r.scan {
         if !by_vendor.is_empty() {
             writeln!(w)?;
@@ -446,6 +455,15 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
         )?;
     }
     writeln!(w)?;
+    let site_lines = story::site_lines(r);
+    if !site_lines.is_empty() {
+        writeln!(w, "## Who the site is")?;
+        writeln!(w)?;
+        for l in site_lines {
+            writeln!(w, "- {}", md_cell(&l, 600))?;
+        }
+        writeln!(w)?;
+    }
     if let Some(scan) = &r.scan {
         writeln!(w, "## Scan runs")?;
         writeln!(w)?;
