@@ -807,8 +807,6 @@ const SITE_CARE_WORDS: &[&str] = &[
     "register",
     "subscribe",
     "signup",
-    "join",
-    "help",
 ];
 
 /// Pages and clicks that are not about care (OCR's own non-PHI examples and
@@ -890,7 +888,11 @@ fn site_care_action(ev: &Event) -> bool {
         .unwrap_or_default();
     let words: Vec<&str> = text.split(' ').collect();
     if words.iter().any(|t| SITE_CARE_WORDS.contains(t))
-        || words.windows(2).any(|w| w == ["sign", "up"])
+        // Two-word actions: "Sign up", "Get help" (alone, "help" is a help
+        // centre and "join" a job ad).
+        || words
+            .windows(2)
+            .any(|w| w == ["sign", "up"] || w == ["get", "help"])
     {
         return true;
     }
@@ -1180,6 +1182,70 @@ mod tests {
             base_severity(Option::None, Strong, true, true, true),
             Option::None
         );
+    }
+
+    fn click(page: &str, text: &str, dest: Option<&str>) -> Event {
+        let mut ev: Event = serde_json::from_value(serde_json::json!({
+            "vendor": "meta_pixel", "organisation": "Meta Platforms", "product": "Meta Pixel",
+            "category": "advertising", "party": "third_party", "event": "SubscribedButtonClick",
+            "page_url": page, "request_url": "https://www.facebook.com/tr/", "method": "POST",
+            "server_side": false, "transport": {"method": "POST", "format": "form", "encodings": []},
+            "source": {"file": "t.har", "entry": 0}
+        }))
+        .expect("event");
+        ev.ui.button_text = Some(text.to_owned());
+        ev.ui.destination = dest.map(str::to_owned);
+        ev
+    }
+
+    #[test]
+    fn what_counts_as_care_seeking_on_a_health_site() {
+        let page = "https://clinic.example/contact";
+        for (text, dest, care) in [
+            ("Submit", None, true),
+            ("Call now", Some("tel:+15555550100"), true),
+            ("", Some("sms:988"), true),
+            ("Chat with us", None, true),
+            ("Get help now", None, true),
+            ("Sign up", None, true),
+            ("Help", None, false),
+            ("Join our team", None, false),
+            ("Read more", Some("https://clinic.example/blog/post"), false),
+            (
+                "Read more",
+                Some("https://clinic.example/appointments/new"),
+                true,
+            ),
+        ] {
+            assert_eq!(
+                site_care_action(&click(page, text, dest)),
+                care,
+                "{text:?} {dest:?}"
+            );
+        }
+        let mut lead = click(page, "", None);
+        lead.event = "Lead".into();
+        assert!(site_care_action(&lead));
+        lead.event = "sign_up".into();
+        assert!(site_care_action(&lead));
+        lead.event = "PageView".into();
+        assert!(!site_care_action(&lead));
+    }
+
+    #[test]
+    fn pages_and_clicks_outside_care_stay_out() {
+        for (page, text, out) in [
+            ("https://h.example/careers/nurse", "Submit", true),
+            ("https://h.example/gift-shop/flowers", "Submit", true),
+            ("https://h.example/patients-visitors/parking", "Call", true),
+            ("https://h.example/foundation/give-today", "Submit", true),
+            ("https://h.example/contact", "Donate now", true),
+            ("https://h.example/contact", "Apply", true),
+            ("https://h.example/contact", "Submit", false),
+            ("https://h.example/get-help", "Call 988", false),
+        ] {
+            assert_eq!(not_care(&click(page, text, None)), out, "{page} {text}");
+        }
     }
 
     #[test]
