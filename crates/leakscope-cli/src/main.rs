@@ -396,6 +396,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let summary = read_input(f, &label, &mut pipeline)?;
                 inputs.push(output::input_summary(label, &summary));
             }
+            // A scan folder's DOM snapshots say who the site is, as they
+            // did for the scan: same site context, same findings.
+            for f in files.iter().filter(|f| f.is_dir()) {
+                feed_scan_doms(f, &mut pipeline);
+            }
             let results = results_of(pipeline.finish(), inputs);
             let captures: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
             emit(&results, &out, Format::Table, None, &captures)
@@ -844,6 +849,32 @@ fn write_output(
         }
     }
     Ok(())
+}
+
+/// The DOM snapshot of every step a `scan --out` folder's `results.json`
+/// lists, for site context. Silent when there is none: a folder of HARs
+/// analyses as before.
+fn feed_scan_doms(dir: &Path, pipeline: &mut Pipeline<'_>) {
+    let Ok(text) = std::fs::read_to_string(dir.join("results.json")) else {
+        return;
+    };
+    let Ok(results) = Results::from_json(&text, "results.json") else {
+        return;
+    };
+    for step in results
+        .scan
+        .iter()
+        .flat_map(|s| s.runs.iter())
+        .flat_map(|r| r.steps.iter())
+    {
+        if let Some(dom) = &step.dom
+            && !Path::new(dom).is_absolute()
+            && !dom.contains("..")
+            && let Ok(html) = std::fs::read_to_string(dir.join(dom))
+        {
+            pipeline.feed_document(&step.url, &html);
+        }
+    }
 }
 
 fn load_canaries(args: &CanaryArgs) -> anyhow::Result<Vec<Canary>> {
