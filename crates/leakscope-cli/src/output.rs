@@ -307,6 +307,21 @@ fn finding_lines(
             st.dim(&clip(&h.example, 70))
         )?;
     }
+    // Site-context findings carry no health word: the site is the evidence.
+    if let Some(site) = f.site.as_ref().filter(|_| f.health.is_empty()) {
+        let what = if f.rule == "sensitive_site_care_action" {
+            "care-seeking on"
+        } else {
+            "a visit to"
+        };
+        writeln!(
+            w,
+            "        site     {what} {} ({}, {} confidence)",
+            clip(&site.site, 80),
+            site.category,
+            site.confidence.as_str()
+        )?;
+    }
     let ids = explain::identity_labels(f);
     if !ids.is_empty() {
         writeln!(w, "        identity {}", clip(&ids.join(", "), 160))?;
@@ -513,6 +528,13 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
                     .map(|h| h.category.as_str().to_owned())
                     .collect(),
             );
+            let mut cats = cats;
+            if cats.is_empty()
+                && let Some(site) = &f.site
+            {
+                // A site-context finding: who the site is stands for the health.
+                cats.push(format!("site: {}", site.category));
+            }
             let ids = explain::identity_labels(f);
             writeln!(
                 w,
