@@ -68,7 +68,7 @@ class Case:
         self.page_cookies = f"_fbp={FBP}; _ga=GA1.1.{GA_CID}; _ttp={TTP}; _scid={SCID}"
 
     # -- plumbing ---------------------------------------------------------
-    def add(self, page, method, url, *, mime=None, body=None, rtype="image", cookies="", referer=None, resp_mime="image/gif"):
+    def add(self, page, method, url, *, mime=None, body=None, rtype="image", cookies="", referer=None, resp_mime="image/gif", resp_text=""):
         self.clock += 173
         headers = [{"name": "User-Agent", "value": UA}, {"name": "Accept-Language", "value": "en-US,en;q=0.9"}]
         if referer is not None:
@@ -86,21 +86,27 @@ class Case:
             "time": 38, "request": req,
             "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/2",
                          "headers": [{"name": "Content-Type", "value": resp_mime}], "cookies": [],
-                         "content": {"size": 0, "mimeType": resp_mime, "text": ""}, "redirectURL": "", "headersSize": -1, "bodySize": 0},
+                         "content": {"size": len(resp_text), "mimeType": resp_mime, "text": resp_text}, "redirectURL": "",
+                         "headersSize": -1, "bodySize": len(resp_text)},
             "cache": {}, "timings": {"send": 0, "wait": 36, "receive": 2}, "_resourceType": rtype,
         })
         return len(self.entries) - 1
 
-    def label(self, entry, vendor, event, cats, expect=None, expect_cats=None):
+    def label(self, entry, vendor, event, cats, expect=None, expect_cats=None, rule=None):
         self.labels.append({"entry": entry, "vendor": vendor, "event": event, "categories": list(cats)})
         if expect:
-            self.findings.append({"vendor": vendor, "event": event, "entry": entry, "min_severity": expect,
-                                  "categories": list(expect_cats if expect_cats is not None else cats)})
+            f = {"vendor": vendor, "event": event, "entry": entry, "min_severity": expect,
+                 "categories": list(expect_cats if expect_cats is not None else cats)}
+            if rule:
+                f["rule"] = rule
+            self.findings.append(f)
 
-    def page(self, pid, path, title, scripts=("fb", "gtag")):
+    def page(self, pid, path, title, scripts=("fb", "gtag"), html=""):
+        """html: the document's HTML, kept in the HAR (site context reads it)."""
         url = self.site + path
         self.pages.append({"startedDateTime": "2024-11-19T14:00:00.000Z", "id": pid, "title": title, "pageTimings": {}})
-        self.add(pid, "GET", url, rtype="document", resp_mime="text/html", cookies=self.page_cookies + "; session=canary-session-0001")
+        self.add(pid, "GET", url, rtype="document", resp_mime="text/html; charset=utf-8" if html else "text/html",
+                 cookies=self.page_cookies + "; session=canary-session-0001", resp_text=html)
         host = urllib.parse.urlsplit(self.site).hostname
         self.add(pid, "GET", f"{self.site}/assets/main.css", rtype="stylesheet", resp_mime="text/css", referer=url)
         self.add(pid, "GET", f"{self.site}/assets/app.js", rtype="script", resp_mime="text/javascript", referer=url)
@@ -118,7 +124,7 @@ class Case:
         return url, title
 
     # -- trackers -----------------------------------------------------------
-    def pixel(self, pid, url, title, ev, cats, extra=(), ec=0, ud=(), expect=None, expect_cats=None, pixel_id="2024111900000001", post=False):
+    def pixel(self, pid, url, title, ev, cats, extra=(), ec=0, ud=(), expect=None, expect_cats=None, pixel_id="2024111900000001", post=False, rule=None):
         base = [("id", pixel_id), ("ev", ev), ("dl", url), ("rl", self.site + "/"), ("if", "false"), ("ts", T0 + self.clock)]
         tail = [("sw", 1440), ("sh", 900), ("v", "2.9.176"), ("r", "stable"), ("ec", ec), ("o", 4126), ("fbp", FBP),
                 ("pmd[title]", title), ("ler", "empty"), ("it", T0), ("coo", "false"), ("rqm", "formPOST" if post else "GET")]
@@ -129,17 +135,18 @@ class Case:
                          rtype="ping", referer=self.site + "/", cookies=FB_COOKIES)
         else:
             e = self.add(pid, "GET", "https://www.facebook.com/tr/?" + q(pairs), referer=self.site + "/", cookies=FB_COOKIES)
-        self.label(e, "meta_pixel", ev, cats, expect, expect_cats)
+        self.label(e, "meta_pixel", ev, cats, expect, expect_cats, rule)
         return e
 
-    def button_click(self, pid, url, title, text, cats, destination="", form_fields=(), ud=(), expect=None, expect_cats=None, ec=1):
+    def button_click(self, pid, url, title, text, cats, destination="", form_fields=(), ud=(), expect=None, expect_cats=None, ec=1, rule=None):
         feat = {"classList": "btn btn-primary", "destination": destination, "id": "", "imageUrl": "",
                 "innerText": text, "numChildButtons": 0, "tag": "a" if destination else "button",
                 "type": None if destination else "submit", "name": "", "value": ""}
         ff = [{"id": n, "name": n, "tag": t, "inputType": it, "placeholder": ph, "valueMeaning": "empty"} for n, t, it, ph in form_fields]
         extra = [("cd[buttonFeatures]", json.dumps(feat)), ("cd[buttonText]", text), ("cd[formFeatures]", json.dumps(ff)),
                  ("cd[pageFeatures]", json.dumps({"title": title})), ("cd[parameters]", "[]"), ("es", "automatic"), ("tm", 3)]
-        return self.pixel(pid, url, title, "SubscribedButtonClick", cats, extra, ec=ec, ud=ud, expect=expect, expect_cats=expect_cats, post=True)
+        return self.pixel(pid, url, title, "SubscribedButtonClick", cats, extra, ec=ec, ud=ud, expect=expect, expect_cats=expect_cats, post=True,
+                          rule=rule)
 
     def ga4(self, pid, url, title, events, tid="G-CANARY0001"):
         """events: [(name, [(key, value)...], cats, expect)] sent as one batched POST."""
@@ -250,6 +257,8 @@ class Case:
     # -- output -------------------------------------------------------------
     def expected(self):
         doc = {"description": self.description, "findings": self.findings}
+        if getattr(self, "site_expect", None):
+            doc["site"] = self.site_expect
         doc["max_severity" if self.negative else "max_severity_elsewhere"] = self.max_elsewhere
         doc["labels"] = self.labels
         return doc
@@ -562,6 +571,125 @@ def patient_portal():
     c.write()
 
 
+# ----------------------------------------------------------------------
+# Site context: the site, not the page, reveals health (issue 13). Each
+# site's own HTML (kept in the HAR) says who it is; the events carry no
+# health word.
+# ----------------------------------------------------------------------
+UDFF_NAME_EMAIL = [("udff[fn]", FN_SHA), ("udff[ln]", LN_SHA), ("udff[em]", EM_SHA)]
+
+
+def html_doc(title, site_name=None, description=None, jsonld=None, h1=None, h2=(), body=""):
+    """A page as a small CMS renders it: head metadata, JSON-LD, headings."""
+    head = [f"<title>{title}</title>", '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">']
+    if description:
+        head.append(f'<meta name="description" content="{description}">')
+    if site_name:
+        head.append(f'<meta property="og:site_name" content="{site_name}">')
+        head.append(f'<meta property="og:title" content="{title}">')
+    if jsonld:
+        head.append('<script type="application/ld+json">' + json.dumps(jsonld) + "</script>")
+    head.append('<script src="/assets/app.js" defer></script>')
+    main = []
+    if h1:
+        main.append(f"<h1>{h1}</h1>")
+    main += [f"<h2>{h}</h2>" for h in h2]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head>" + "".join(head) + "</head><body><header><nav><a href=\"/\">Home</a>"
+            "<a href=\"/contact\">Contact</a></nav></header><main>" + "".join(main) + body + "</main></body></html>\n")
+
+
+NIGHTHARBOR = "https://www.nightharbor.example"
+NIGHTHARBOR_LD = {"@context": "https://schema.org", "@type": "NGO", "name": "Night Harbor Crisis Line",
+                  "url": NIGHTHARBOR + "/", "telephone": "988"}
+
+
+@case
+def crisis_line_contact():
+    c = Case("site-crisis-line-contact", NIGHTHARBOR, "Site context (issue 13; The Markup, June 2023): a crisis-line organisation's "
+             "contact page sends Meta the automatic SubscribedButtonClick of its \"Submit\" button with the visitor's first name, last "
+             "name and email hashed in udff[…]. No health word in the URL, the title or the fields: the site's own pages (og:site_name, "
+             "JSON-LD, description) say it is a crisis line.")
+    desc = "Free, confidential support 24/7. Call or text 988, or chat with us."
+    url, title = c.page("page_1", "/", "Night Harbor | You are not alone", scripts=("fb",),
+                        html=html_doc("Night Harbor | You are not alone", "Night Harbor Crisis Line", desc, NIGHTHARBOR_LD,
+                                      "You are not alone", ["Talk to someone now", "Volunteer with us"]))
+    c.pixel("page_1", url, title, "PageView", [], expect="medium", expect_cats=[], rule="sensitive_site_page_view")
+    url, title = c.page("page_2", "/contact", "Contact us | Night Harbor", scripts=("fb",),
+                        html=html_doc("Contact us | Night Harbor", "Night Harbor Crisis Line", desc, NIGHTHARBOR_LD, "Contact us",
+                                      ["Send us a message"]))
+    c.pixel("page_2", url, title, "PageView", [], expect="medium", expect_cats=[], rule="sensitive_site_page_view")
+    c.button_click("page_2", url, title, "Submit", [], ec=1, ud=UDFF_NAME_EMAIL,
+                   form_fields=[("first_name", "input", "text", "First name"), ("last_name", "input", "text", "Last name"),
+                                ("email", "input", "email", "Email"), ("message", "textarea", None, "How can we help?")],
+                   expect="critical", expect_cats=[], rule="sensitive_site_care_action")
+    c.site_expect = {"site": "nightharbor.example", "category": "crisis_mental_health", "min_confidence": "high"}
+    c.write()
+
+
+CEDAR = "https://www.cedarridge.example"
+
+
+@case
+def rehab_call_now():
+    c = Case("site-rehab-call-now", CEDAR, "Site context: an addiction-treatment centre's home page; the visitor clicks \"Call now\" "
+             "(a tel: link). Meta gets the automatic button click with its c_user and _fbp cookies; the page, title and button say "
+             "nothing about health. JSON-LD names the organisation \"Cedar Ridge Recovery Center\".")
+    ld = {"@context": "https://schema.org", "@type": "MedicalOrganization", "name": "Cedar Ridge Recovery Center",
+          "url": CEDAR + "/", "telephone": "+1-555-555-0100"}
+    url, title = c.page("page_1", "/", "Cedar Ridge | Start today", scripts=("fb",),
+                        html=html_doc("Cedar Ridge | Start today", "Cedar Ridge", "Confidential admissions, 24 hours a day.", ld,
+                                      "Start today", ["Why Cedar Ridge", "Verify your insurance"]))
+    c.pixel("page_1", url, title, "PageView", [], expect="medium", expect_cats=[], rule="sensitive_site_page_view")
+    c.button_click("page_1", url, title, "Call now", [], destination="tel:+15555550100", ec=1,
+                   expect="high", expect_cats=[], rule="sensitive_site_care_action")
+    c.site_expect = {"site": "cedarridge.example", "category": "addiction_treatment", "min_confidence": "high"}
+    c.write()
+
+
+BAYVIEW = "https://www.bayview-collective.example"
+
+
+@case
+def hiv_clinic_contact():
+    c = Case("site-hiv-clinic-contact", BAYVIEW, "Site context: a community clinic for HIV testing and PrEP. Its home page says so (and "
+             "its PageView is a health finding already); on the contact page the form's Lead event goes to Meta with the visitor's "
+             "hashed email and phone, and no health word.")
+    ld = {"@context": "https://schema.org", "@type": "MedicalClinic", "name": "Bayview Health Collective", "url": BAYVIEW + "/"}
+    desc = "Free, confidential HIV testing, PrEP and sexual health care in Bayview."
+    url, title = c.page("page_1", "/", "Bayview Health Collective | Free HIV testing and PrEP", scripts=("fb",),
+                        html=html_doc("Bayview Health Collective | Free HIV testing and PrEP", "Bayview Health Collective", desc, ld,
+                                      "Free HIV testing and PrEP", ["Walk-in hours"]))
+    c.pixel("page_1", url, title, "PageView", ["sexual.sti_hiv"], expect="medium", expect_cats=["sexual.sti_hiv"])
+    url, title = c.page("page_2", "/contact-us", "Contact us | Bayview Health Collective", scripts=("fb",),
+                        html=html_doc("Contact us | Bayview Health Collective", "Bayview Health Collective", desc, ld, "Contact us"))
+    c.pixel("page_2", url, title, "Lead", [], [("cd[form_name]", "Contact us")], ec=1, ud=[("ud[em]", EM_SHA), ("ud[ph]", PH_SHA)],
+            expect="critical", expect_cats=[], rule="sensitive_site_care_action")
+    c.site_expect = {"site": "bayview-collective.example", "category": "hiv_sexual_health", "min_confidence": "high"}
+    c.write()
+
+
+WILLOW = "https://www.willowbrook.example"
+
+
+@case
+def fertility_newsletter():
+    c = Case("site-fertility-newsletter", WILLOW, "Site context: a fertility clinic's newsletter sign-up in the footer of its \"Our "
+             "team\" page. Meta gets the \"Subscribe\" click with the hashed email, GA4 a sign_up event with its client id. "
+             "The organisation's name (\"Willowbrook Fertility Center\") says who it is; the page and the events do not.")
+    ld = {"@context": "https://schema.org", "@type": "MedicalClinic", "name": "Willowbrook Fertility Center", "url": WILLOW + "/"}
+    url, title = c.page("page_1", "/our-team", "Our team | Willowbrook", scripts=("fb", "gtag"),
+                        html=html_doc("Our team | Willowbrook", "Willowbrook Fertility Center", "Meet our doctors, nurses and staff.", ld,
+                                      "Our team", ["Stay in touch"]))
+    c.pixel("page_1", url, title, "PageView", [], expect="medium", expect_cats=[], rule="sensitive_site_page_view")
+    c.button_click("page_1", url, title, "Subscribe", [], ec=1, ud=[("udff[em]", EM_SHA)],
+                   form_fields=[("newsletter_email", "input", "email", "Your email")],
+                   expect="critical", expect_cats=[], rule="sensitive_site_care_action")
+    c.ga4("page_1", url, title, [("page_view", [], [], "low"), ("sign_up", [("ep.method", "newsletter")], [], "high")])
+    c.site_expect = {"site": "willowbrook.example", "category": "fertility", "min_confidence": "high"}
+    c.write()
+
+
 # ======================================================================
 # Negative controls
 # ======================================================================
@@ -746,6 +874,75 @@ def store_pickup_today():
     c.button_click("page_1", url, title, "Pick up in store today", [], ec=2)
     c.button_click("page_1", url, title, "Check your gift card balance", [], destination=KESTREL + "/gift-cards/balance", ec=3)
     c.ga4("page_1", url, title, [("page_view", [], [], None), ("view_item", [("pr1", "idKM-SUN-50~nmSunscreen SPF 50~caSun care~pr9.99~qt1")], [], None)])
+    c.write()
+
+
+# Site-context negative controls: the same hospital, known to be one by its
+# own pages, on pages that are not about care. Trackers fire with cookies and
+# even hashed emails; none of it says the visitor seeks care.
+NORTHGATE = "https://www.northgate-medical.example"
+NORTHGATE_LD = {"@context": "https://schema.org", "@type": "Hospital", "name": "Northgate Medical Center", "url": NORTHGATE + "/"}
+
+
+def northgate_page(c, pid, path, title, h1, scripts=("fb", "gtag")):
+    return c.page(pid, path, title, scripts=scripts,
+                  html=html_doc(title, "Northgate Medical Center", "Northgate Medical Center: hospital care in Northgate since 1921.",
+                                NORTHGATE_LD, h1))
+
+
+@case
+def site_hospital_careers():
+    c = Case("neg-site-hospital-careers", NORTHGATE, "Negative control for site context: a hospital (its pages say so) sends Meta and GA4 "
+             "its careers pages, a job search and an \"Apply now\" click. Job seekers are not patients.", max_elsewhere="info", negative=True)
+    url, title = northgate_page(c, "page_1", "/careers", "Careers | Northgate Medical Center", "Join our team")
+    c.pixel("page_1", url, title, "PageView", [])
+    c.ga4("page_1", url, title, [("page_view", [], [], None)])
+    url, title = northgate_page(c, "page_2", "/careers/search?keyword=nurse", "Nurse jobs | Northgate Medical Center", "Open positions")
+    c.pixel("page_2", url, title, "Search", [], [("cd[search_string]", "nurse")], ec=1)
+    c.button_click("page_2", url, title, "Apply now", [], destination=NORTHGATE + "/careers/apply/R-0107", ec=2)
+    c.pixel("page_2", url, title, "SubmitApplication", [], ec=3, ud=[("ud[em]", EM_SHA)])
+    c.site_expect = {"site": "northgate-medical.example", "category": "hospital", "min_confidence": "high"}
+    c.write()
+
+
+@case
+def site_hospital_gift_shop():
+    c = Case("neg-site-hospital-gift-shop", NORTHGATE, "Negative control for site context: the hospital's gift shop; flowers and a "
+             "balloon added to the cart and bought for a patient, with the buyer's hashed email.", max_elsewhere="info", negative=True)
+    url, title = northgate_page(c, "page_1", "/gift-shop/flowers/sunny-bouquet", "Sunny Bouquet | Gift Shop | Northgate Medical Center",
+                                "Sunny Bouquet")
+    c.pixel("page_1", url, title, "ViewContent", [], [("cd[content_name]", "Sunny Bouquet"), ("cd[value]", "39.00"), ("cd[currency]", "USD")], ec=1)
+    c.button_click("page_1", url, title, "Add to cart", [], ec=2)
+    c.pixel("page_1", url, title, "AddToCart", [], [("cd[content_name]", "Sunny Bouquet"), ("cd[value]", "39.00"), ("cd[currency]", "USD")],
+            ec=3, ud=[("ud[em]", EM_SHA)])
+    url, title = northgate_page(c, "page_2", "/gift-shop/checkout/thank-you", "Thank you | Gift Shop | Northgate Medical Center", "Thank you")
+    c.pixel("page_2", url, title, "Purchase", [], [("cd[value]", "51.00"), ("cd[currency]", "USD")], ec=1, ud=[("ud[em]", EM_SHA), ("ud[ph]", PH_SHA)])
+    c.site_expect = {"site": "northgate-medical.example", "category": "hospital", "min_confidence": "high"}
+    c.write()
+
+
+@case
+def site_hospital_parking():
+    c = Case("neg-site-hospital-parking", NORTHGATE, "Negative control for site context: the hospital's parking page and a \"Get "
+             "directions\" click (OCR's own non-PHI example).", max_elsewhere="info", negative=True)
+    url, title = northgate_page(c, "page_1", "/patients-visitors/parking", "Parking | Northgate Medical Center", "Parking and directions")
+    c.pixel("page_1", url, title, "PageView", [])
+    c.button_click("page_1", url, title, "Get directions", [], destination="https://maps.example/?daddr=100+Northgate+Ave", ec=1)
+    c.ga4("page_1", url, title, [("page_view", [], [], None)])
+    c.site_expect = {"site": "northgate-medical.example", "category": "hospital", "min_confidence": "high"}
+    c.write()
+
+
+@case
+def site_hospital_donation():
+    c = Case("neg-site-hospital-donation", NORTHGATE, "Negative control for site context: the hospital foundation's donation page; "
+             "a \"Donate now\" click and Meta's Donate event with the donor's hashed email. Donors are not patients.",
+             max_elsewhere="info", negative=True)
+    url, title = northgate_page(c, "page_1", "/foundation/donate", "Give today | Northgate Medical Center Foundation", "Give today")
+    c.pixel("page_1", url, title, "PageView", [])
+    c.button_click("page_1", url, title, "Donate now", [], ec=1)
+    c.pixel("page_1", url, title, "Donate", [], [("cd[value]", "50.00"), ("cd[currency]", "USD")], ec=2, ud=[("ud[em]", EM_SHA)])
+    c.site_expect = {"site": "northgate-medical.example", "category": "hospital", "min_confidence": "high"}
     c.write()
 
 

@@ -153,6 +153,7 @@ impl Captured {
             response: self.response.as_ref().map(|r| ResponseInfo {
                 status: r.status,
                 headers: r.headers.iter().map(|(n, v)| Header::new(n, v)).collect(),
+                body: None,
             }),
             initiator: self.initiator.as_ref().and_then(|i| i.url.clone()),
             frame_url: self.frame_url.clone(),

@@ -65,7 +65,8 @@ enum Command {
   leakscope analyze --format html -o report.html a.har b.json.gz
   leakscope analyze leakscope-scan-20261204T180000Z/      every HAR a scan --out folder holds
   leakscope analyze a.har --fail-on high --baseline accepted.json   CI gate: exit 1 on new findings
-  leakscope analyze --canary jane.canary@example.com a.har          find a value you planted")]
+  leakscope analyze --canary jane.canary@example.com a.har          find a value you planted
+  leakscope analyze --site-category clinic.example=addiction_treatment a.har   say who a site is")]
     Analyze {
         /// Capture files (HAR, DevTools log, URL list, JSON Lines of
         /// requests; plain or gzip), or a folder written by `scan --out`
@@ -76,6 +77,8 @@ enum Command {
         out: OutputArgs,
         #[command(flatten)]
         canaries: CanaryArgs,
+        #[command(flatten)]
+        sites: SiteArgs,
     },
     /// Scan live sites in headless Chromium like an investigator: per consent
     /// state a fresh browser context loads the page, answers the consent banner,
@@ -100,6 +103,8 @@ nothing was checked, which is not the same as a clean site.")]
         out: OutputArgs,
         #[command(flatten)]
         canaries: CanaryArgs,
+        #[command(flatten)]
+        sites: SiteArgs,
     },
     /// Scan the made-up Northwind Pharmacy, served on loopback with look-alike
     /// Meta, GA4 and TikTok tags, in every consent state. `--offline` analyzes
@@ -277,6 +282,32 @@ struct CanaryArgs {
     canary_files: Vec<PathBuf>,
 }
 
+#[derive(Args)]
+struct SiteArgs {
+    /// Who a site is, overriding what its pages and leakscope's list of
+    /// known health sites say: DOMAIN=CATEGORY, e.g.
+    /// `clinic.example=addiction_treatment`. Categories: hospital, clinic,
+    /// pharmacy, telehealth, lab_testing, insurer, crisis_mental_health,
+    /// reproductive_health, addiction_treatment, hiv_sexual_health,
+    /// fertility, disability_eldercare, non_health. On a health site an
+    /// identified care-seeking action (a contact form, a "Call" click, a
+    /// `Lead`) is a finding even with no health word. Repeatable.
+    #[arg(long = "site-category", value_name = "DOMAIN=CATEGORY")]
+    site_categories: Vec<String>,
+}
+
+impl SiteArgs {
+    fn parse(&self) -> anyhow::Result<Vec<(String, leakscope_detect::SiteCategory)>> {
+        self.site_categories
+            .iter()
+            .map(|s| {
+                leakscope_detect::SiteKnowledge::parse_override(s)
+                    .map_err(|e| anyhow::anyhow!("--site-category {e}"))
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 enum Format {
     /// Findings, then events, grouped per page: for people.
@@ -341,8 +372,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             files,
             out,
             canaries,
+            sites,
         } => {
-            let detector = Detector::new(&load_canaries(&canaries)?)?;
+            let detector =
+                Detector::new(&load_canaries(&canaries)?)?.with_site_categories(&sites.parse()?);
             let mut pipeline = Pipeline::new(&engine, &detector);
             let mut inputs = Vec::new();
             // A `scan --out` folder stands for its HARs: one input each, and
@@ -363,6 +396,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let summary = read_input(f, &label, &mut pipeline)?;
                 inputs.push(output::input_summary(label, &summary));
             }
+            // A scan folder's DOM snapshots say who the site is, as they
+            // did for the scan: same site context, same findings.
+            for f in files.iter().filter(|f| f.is_dir()) {
+                feed_scan_doms(f, &mut pipeline);
+            }
             let results = results_of(pipeline.finish(), inputs);
             let captures: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
             emit(&results, &out, Format::Table, None, &captures)
@@ -372,7 +410,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             scan,
             out,
             canaries,
+            sites,
         } => {
+            let site_categories = sites.parse()?;
             let extra: Vec<String> = load_canaries(&canaries)?
                 .into_iter()
                 .map(|c| c.value)
@@ -385,6 +425,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 parallel: scan
                     .parallel
                     .map_or(opts.consent.len().clamp(1, 4), usize::from),
+                site_categories,
                 ..opts
             };
             let done = run_scan_on(&runtime()?, opts)?;
@@ -808,6 +849,32 @@ fn write_output(
         }
     }
     Ok(())
+}
+
+/// The DOM snapshot of every step a `scan --out` folder's `results.json`
+/// lists, for site context. Silent when there is none: a folder of HARs
+/// analyses as before.
+fn feed_scan_doms(dir: &Path, pipeline: &mut Pipeline<'_>) {
+    let Ok(text) = std::fs::read_to_string(dir.join("results.json")) else {
+        return;
+    };
+    let Ok(results) = Results::from_json(&text, "results.json") else {
+        return;
+    };
+    for step in results
+        .scan
+        .iter()
+        .flat_map(|s| s.runs.iter())
+        .flat_map(|r| r.steps.iter())
+    {
+        if let Some(dom) = &step.dom
+            && !Path::new(dom).is_absolute()
+            && !dom.contains("..")
+            && let Ok(html) = std::fs::read_to_string(dir.join(dom))
+        {
+            pipeline.feed_document(&step.url, &html);
+        }
+    }
 }
 
 fn load_canaries(args: &CanaryArgs) -> anyhow::Result<Vec<Canary>> {

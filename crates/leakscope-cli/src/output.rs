@@ -138,6 +138,15 @@ fn table(w: &mut dyn Write, r: &Results, st: &Style) -> io::Result<()> {
         writeln!(w, "events by vendor: {}", list.join(", "))?;
     }
 
+    let site_lines = story::site_lines(r);
+    if !site_lines.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", st.bold("WHO THE SITE IS"))?;
+        for l in site_lines {
+            writeln!(w, "  {}", clip(&l, 400))?;
+        }
+    }
+
     if let Some(scan) = &r.scan {
         if !by_vendor.is_empty() {
             writeln!(w)?;
@@ -298,6 +307,21 @@ fn finding_lines(
             st.dim(&clip(&h.example, 70))
         )?;
     }
+    // Site-context findings carry no health word: the site is the evidence.
+    if let Some(site) = f.site.as_ref().filter(|_| f.health.is_empty()) {
+        let what = if f.rule == "sensitive_site_care_action" {
+            "care-seeking on"
+        } else {
+            "a visit to"
+        };
+        writeln!(
+            w,
+            "        site     {what} {} ({}, {} confidence)",
+            clip(&site.site, 80),
+            site.category,
+            site.confidence.as_str()
+        )?;
+    }
     let ids = explain::identity_labels(f);
     if !ids.is_empty() {
         writeln!(w, "        identity {}", clip(&ids.join(", "), 160))?;
@@ -446,6 +470,15 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
         )?;
     }
     writeln!(w)?;
+    let site_lines = story::site_lines(r);
+    if !site_lines.is_empty() {
+        writeln!(w, "## Who the site is")?;
+        writeln!(w)?;
+        for l in site_lines {
+            writeln!(w, "- {}", md_cell(&l, 600))?;
+        }
+        writeln!(w)?;
+    }
     if let Some(scan) = &r.scan {
         writeln!(w, "## Scan runs")?;
         writeln!(w)?;
@@ -495,6 +528,13 @@ fn markdown(w: &mut dyn Write, r: &Results) -> io::Result<()> {
                     .map(|h| h.category.as_str().to_owned())
                     .collect(),
             );
+            let mut cats = cats;
+            if cats.is_empty()
+                && let Some(site) = &f.site
+            {
+                // A site-context finding: who the site is stands for the health.
+                cats.push(format!("site: {}", site.category));
+            }
             let ids = explain::identity_labels(f);
             writeln!(
                 w,

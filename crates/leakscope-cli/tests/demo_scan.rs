@@ -99,6 +99,23 @@ fn demo_scan_finds_every_tag_family_a_canary_and_tracking_after_reject() {
     assert!(dir.path().join("results.json").is_file());
     assert!(dir.path().join("reject.har").is_file());
 
+    // Who the site is: a pharmacy, from its own pages (the DOM snapshots);
+    // `analyze` of the scan folder reads the same snapshots and agrees.
+    let sites = doc["sites"].as_array().expect("sites");
+    assert!(
+        sites
+            .iter()
+            .any(|p| p["category"] == "pharmacy" && p["confidence"] == "high"),
+        "{sites:#?}"
+    );
+    let (code, again, err) = run_bounded(
+        &["analyze", "--format", "json", out_dir],
+        Duration::from_secs(120),
+    );
+    assert_eq!(code, 0, "{err}");
+    let again: Value = serde_json::from_str(&again).unwrap_or_else(|e| panic!("{e}: {again}"));
+    assert_eq!(again["sites"], doc["sites"]);
+
     // The results file the scan points to is a results document like any
     // other: `report`, `diff` and `--baseline` read it (issue 12, bug 1).
     let saved = dir.path().join("results.json");

@@ -66,7 +66,16 @@ pub struct ResponseInfo {
     pub status: u16,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<Header>,
+    /// The page HTML of a document response, when the capture kept it (at
+    /// most `MAX_DOCUMENT_BODY` bytes, cut on a character boundary): what
+    /// site context reads (titles, metadata, Schema.org types). Never kept
+    /// for other responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
 }
+
+/// Most bytes of a document's HTML an `Exchange` keeps.
+pub const MAX_DOCUMENT_BODY: usize = 512 * 1024;
 
 /// One captured HTTP request (and what is known of its response).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

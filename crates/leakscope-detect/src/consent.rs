@@ -284,6 +284,7 @@ fn finding(
         }),
         // The requests are in `consent_evidence` (counts and examples).
         occurrences: Vec::new(),
+        site: None,
     }
 }
 

@@ -432,4 +432,30 @@ pub struct Finding {
     /// first. `consent.ignored` findings list theirs in `consent_evidence`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub occurrences: Vec<Occurrence>,
+    /// Who the site is, when it is a health site (`site.rs`): the reason for
+    /// `sensitive_site_*` findings, extra evidence for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteContext>,
+}
+
+/// The site's profile as a finding cites it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteContext {
+    /// Registrable domain.
+    pub site: String,
+    pub category: crate::site::SiteCategory,
+    pub confidence: crate::site::Confidence,
+    /// In plain words, with the strongest evidence.
+    pub summary: String,
+}
+
+impl SiteContext {
+    pub fn of(p: &crate::site::SiteProfile) -> SiteContext {
+        SiteContext {
+            site: p.site.clone(),
+            category: p.category,
+            confidence: p.confidence,
+            summary: p.summary(),
+        }
+    }
 }

@@ -11,12 +11,14 @@ pub mod health;
 pub mod identity;
 pub mod normalize;
 pub mod pipeline;
+pub mod site;
 pub mod verdict;
 
 pub use canary::{Canary, CanaryKind, CanaryMatcher};
 pub use finding::*;
 pub use health::HealthMatcher;
 pub use pipeline::{Pipeline, Report};
+pub use site::{Confidence, SiteCategory, SiteEvidence, SiteKnowledge, SiteProfile};
 
 use leakscope_core::{Event, Exchange};
 
@@ -32,6 +34,8 @@ pub enum DetectError {
 pub struct Detector {
     pub health: HealthMatcher,
     pub canaries: CanaryMatcher,
+    /// Known health domains and `--site-category` overrides (`site.rs`).
+    pub sites: SiteKnowledge,
 }
 
 impl Detector {
@@ -40,7 +44,16 @@ impl Detector {
         Ok(Detector {
             health: HealthMatcher::builtin(),
             canaries: CanaryMatcher::new(canaries)?,
+            sites: SiteKnowledge::builtin(),
         })
+    }
+
+    /// Sets sites' categories outright (`--site-category DOMAIN=CATEGORY`).
+    pub fn with_site_categories(mut self, overrides: &[(String, SiteCategory)]) -> Detector {
+        for (site, cat) in overrides {
+            self.sites.set_override(site, *cat);
+        }
+        self
     }
 
     /// Planted values anywhere in a request (URL, body, cookies, Referer).

@@ -1,6 +1,7 @@
 //! The whole analysis of a stream of exchanges: decode (engine), scan for
-//! canaries, link twins, then judge every event. What `analyze` and `scan`
-//! both run.
+//! canaries, read page documents for site context, link twins, then judge
+//! every event, and judge again by who the site is (`site.rs`) the events
+//! the health rules let pass. What `analyze` and `scan` both run.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,8 @@ use leakscope_core::{
     party,
 };
 
-use crate::{Detector, Finding, canary::CanaryScanner};
+use crate::site::{SiteCollector, SiteProfile, site_of_url};
+use crate::{Detector, Finding, canary::CanaryScanner, finding::SiteContext};
 
 /// Everything one run found.
 #[derive(Debug, Default)]
@@ -19,6 +21,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub errors: Vec<DecodeError>,
     pub exchanges: u64,
+    /// Who each site is: one profile per site whose pages sent events.
+    pub sites: Vec<SiteProfile>,
 }
 
 pub struct Pipeline<'a> {
@@ -31,6 +35,8 @@ pub struct Pipeline<'a> {
     times: HashMap<Source, String>,
     errors: Vec<DecodeError>,
     exchanges: u64,
+    /// Evidence of who each site is, from the page documents fed.
+    sites: SiteCollector,
 }
 
 impl<'a> Pipeline<'a> {
@@ -43,11 +49,21 @@ impl<'a> Pipeline<'a> {
             times: HashMap::new(),
             errors: Vec::new(),
             exchanges: 0,
+            sites: SiteCollector::new(),
         }
+    }
+
+    /// Page HTML for site context, when a scan has it outside a capture
+    /// (DOM snapshots): the same as a document response in a HAR.
+    pub fn feed_document(&mut self, url: &str, html: &str) {
+        self.sites.document(url, html);
     }
 
     pub fn feed(&mut self, ex: &Exchange) {
         self.exchanges += 1;
+        if let Some(html) = ex.response.as_ref().and_then(|r| r.body.as_deref()) {
+            self.sites.document(&ex.url, html);
+        }
         let start = self.events.len();
         self.decode(ex, start);
         if self.events.len() > start
@@ -80,11 +96,13 @@ impl<'a> Pipeline<'a> {
 
     pub fn finish(mut self) -> Report {
         link_meta_twins(&mut self.events);
-        let mut findings: Vec<Finding> = self
+        let mut assessed: Vec<Option<Finding>> = self
             .events
             .iter()
-            .filter_map(|e| self.detector.assess(e))
+            .map(|e| self.detector.assess(e))
             .collect();
+        let sites = self.site_context(&mut assessed);
+        let mut findings: Vec<Finding> = assessed.into_iter().flatten().collect();
         for f in &mut findings {
             for o in &mut f.occurrences {
                 o.time = self.times.get(&o.source).cloned();
@@ -104,7 +122,56 @@ impl<'a> Pipeline<'a> {
             findings,
             errors: self.errors,
             exchanges: self.exchanges,
+            sites,
         }
+    }
+
+    /// Profiles every site whose pages sent events; on a health site, an
+    /// event the health rules let pass is judged by `verdict::judge_site`,
+    /// and a finding they made names the site as extra evidence.
+    fn site_context(&mut self, assessed: &mut [Option<Finding>]) -> Vec<SiteProfile> {
+        let mut event_sites = std::collections::BTreeSet::new();
+        for ev in &self.events {
+            let Some(page) = ev.page_url.as_deref() else {
+                continue;
+            };
+            if let Some(site) = site_of_url(page) {
+                event_sites.insert(site);
+            }
+            self.sites.site(page);
+            if let Some(t) = ev.page_title.as_deref().filter(|t| !t.trim().is_empty()) {
+                self.sites.page_title(page, t);
+            }
+        }
+        let profiles: Vec<SiteProfile> = self
+            .sites
+            .profiles(&self.detector.sites, &self.detector.health)
+            .into_iter()
+            .filter(|p| event_sites.contains(&p.site))
+            .collect();
+        let by_site: HashMap<&str, &SiteProfile> = profiles
+            .iter()
+            .filter(|p| p.is_sensitive())
+            .map(|p| (p.site.as_str(), p))
+            .collect();
+        if by_site.is_empty() {
+            return profiles;
+        }
+        for (ev, f) in self.events.iter().zip(assessed.iter_mut()) {
+            let Some(profile) = ev
+                .page_url
+                .as_deref()
+                .and_then(site_of_url)
+                .and_then(|s| by_site.get(s.as_str()).copied())
+            else {
+                continue;
+            };
+            match f {
+                Some(f) => f.site = Some(SiteContext::of(profile)),
+                None => *f = crate::verdict::judge_site(ev, profile, crate::identity::identify(ev)),
+            }
+        }
+        profiles
     }
 }
 

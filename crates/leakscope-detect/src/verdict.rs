@@ -412,6 +412,7 @@ pub fn judge(
             time: None,
             severity,
         }],
+        site: None,
     })
 }
 
@@ -742,6 +743,423 @@ pub fn stable_id(
     format!("LS-{hex}")
 }
 
+// ---------------------------------------------------------------------------
+// Site context (`site.rs`): who the site is can reveal health on its own.
+//
+// On a site whose profile is a health category with at least medium
+// confidence, an event to another party that carries a strong identifier
+// (not only the IP address) is judged by what it records:
+//
+// - `sensitive_site_care_action`: a care-seeking action: a `Lead`,
+//   `Contact`, `Schedule`, `SubmitApplication`, `CompleteRegistration`,
+//   sign-up or form-submit event (vendor equivalents too), or a click on a
+//   "Submit", "Call", "Chat", "Text", "Book", "Subscribe"… button or a
+//   `tel:`/`sms:` link. Critical on a special-category site (crisis line or
+//   mental health, reproductive health, addiction treatment, HIV or sexual
+//   health, fertility) when the event carries the person's own contact
+//   data (plain or hashed: name, email, phone…); high otherwise.
+// - `sensitive_site_page_view`: any other event (a page view): medium on a
+//   special-category site, low on other health sites.
+//
+// Pages that are not about care stay out, whatever the site: careers and
+// jobs, parking and directions, visiting hours, donations, gift shops,
+// volunteering, news. So do clicks on "Donate", "Apply", "Shop"…
+// Events that already gave a finding by the rules above keep that finding,
+// which names the site context as extra evidence.
+
+/// Events that record a care-seeking action on a health site by their name.
+const SITE_CARE_EVENTS: &[&str] = &[
+    "lead",
+    "contact",
+    "schedule",
+    "submitapplication",
+    "completeregistration",
+    "generatelead",
+    "signup",
+    "subscribe",
+    "formsubmit",
+    "submitform",
+    "contactus",
+    "requestappointment",
+    "bookappointment",
+];
+
+/// Words of a clicked element's text that make the click a care-seeking
+/// action on a health site.
+const SITE_CARE_WORDS: &[&str] = &[
+    "submit",
+    "send",
+    "call",
+    "chat",
+    "text",
+    "contact",
+    "message",
+    "talk",
+    "book",
+    "schedule",
+    "appointment",
+    "appointments",
+    "request",
+    "consult",
+    "consultation",
+    "intake",
+    "enroll",
+    "register",
+    "subscribe",
+    "signup",
+];
+
+/// Pages and clicks that are not about care (OCR's own non-PHI examples and
+/// their kin): whole path segments, or parts of them split at `-`.
+const NOT_CARE: &[&str] = &[
+    "careers",
+    "career",
+    "jobs",
+    "job",
+    "apply",
+    "parking",
+    "directions",
+    "visiting",
+    "visitor",
+    "visitors",
+    "donate",
+    "donation",
+    "donations",
+    "give",
+    "giving",
+    "gift",
+    "gifts",
+    "giftshop",
+    "shop",
+    "store",
+    "volunteer",
+    "volunteers",
+    "foundation",
+    "news",
+    "newsroom",
+    "press",
+    "login",
+];
+
+/// Events that are page views (and page metadata sent with them).
+const PAGE_VIEW_EVENTS: &[&str] = &["pageview", "pageload", "viewcontent", "microdata"];
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Is the page, or the clicked element, outside care (careers, donations…)?
+fn not_care(ev: &Event) -> bool {
+    let page_out = ev.page_url.as_deref().is_some_and(|u| {
+        path_segments(u).any(|seg| {
+            NOT_CARE.contains(&seg.as_str()) || seg.split(['-', '_']).any(|p| NOT_CARE.contains(&p))
+        })
+    });
+    let text = ev
+        .ui
+        .button_text
+        .as_deref()
+        .map(crate::normalize::normalize)
+        .unwrap_or_default();
+    let click_out = text.split(' ').any(|t| NOT_CARE.contains(&t))
+        || ev.ui.destination.as_deref().is_some_and(|d| {
+            path_segments(d).any(|seg| seg.split(['-', '_']).any(|p| NOT_CARE.contains(&p)))
+        });
+    page_out || click_out
+}
+
+/// Does the event record a care-seeking action, judged without health words?
+fn site_care_action(ev: &Event) -> bool {
+    let name = squash(&ev.event);
+    if SITE_CARE_EVENTS.contains(&name.as_str()) {
+        return true;
+    }
+    if !CLICK_EVENTS.contains(&name.as_str()) {
+        return false;
+    }
+    let text = ev
+        .ui
+        .button_text
+        .as_deref()
+        .map(crate::normalize::normalize)
+        .unwrap_or_default();
+    let words: Vec<&str> = text.split(' ').collect();
+    if words.iter().any(|t| SITE_CARE_WORDS.contains(t))
+        // Two-word actions: "Sign up", "Get help" (alone, "help" is a help
+        // centre and "join" a job ad).
+        || words
+            .windows(2)
+            .any(|w| w == ["sign", "up"] || w == ["get", "help"])
+    {
+        return true;
+    }
+    let Some(dest) = ev.ui.destination.as_deref() else {
+        return false;
+    };
+    let dest = dest.trim();
+    let scheme = dest.get(..4).map(str::to_ascii_lowercase);
+    matches!(scheme.as_deref(), Some("tel:" | "sms:"))
+        || url_tokens(dest).iter().any(|t| {
+            matches!(
+                t.as_str(),
+                "contact"
+                    | "contact-us"
+                    | "appointment"
+                    | "appointments"
+                    | "schedule"
+                    | "book"
+                    | "intake"
+            )
+        })
+}
+
+/// The site-context verdict on an event that gave no finding by the health
+/// rules (see above). `None` when the site is not a health site, the event
+/// carries no strong identifier, or it records nothing about care.
+pub fn judge_site(
+    ev: &Event,
+    profile: &crate::site::SiteProfile,
+    identifiers: Vec<IdentityEvidence>,
+) -> Option<Finding> {
+    if ev.party == Party::FirstParty || !profile.is_sensitive() || not_care(ev) {
+        return None;
+    }
+    let identity_canaries = ev
+        .canaries
+        .iter()
+        .any(|c| matches!(c.value_kind.as_str(), "email" | "phone" | "name"));
+    let personal = identity_canaries
+        || identifiers
+            .iter()
+            .any(|x| x.counts && matches!(x.class, IdClass::Direct | IdClass::Hashed));
+    if !personal && !identifiers.iter().any(IdentityEvidence::is_strong) {
+        return None;
+    }
+    let care = site_care_action(ev);
+    let special = profile.category.is_special();
+    let (base, rule) = if care {
+        let s = if special && personal {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        (s, "sensitive_site_care_action")
+    } else if PAGE_VIEW_EVENTS.contains(&squash(&ev.event).as_str()) {
+        let s = if special {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        (s, "sensitive_site_page_view")
+    } else {
+        return None;
+    };
+    let mut severity = base;
+    let mut modifiers = Vec::new();
+    let n = matches!(ev.consent.as_deref(), Some("rejected" | "gpc"));
+    for (on, id, why) in [
+        (
+            ev.server_side,
+            "server_side",
+            "sent server to server, out of reach of browser settings and blockers",
+        ),
+        (
+            n,
+            "after_refusal",
+            "sent after the user refused consent or with Global Privacy Control on",
+        ),
+    ] {
+        if on {
+            let before = severity;
+            severity = severity.raise();
+            modifiers.push(Modifier {
+                id: id.into(),
+                effect: if severity == before {
+                    Effect::Unchanged
+                } else {
+                    Effect::Raised
+                },
+                why: why.into(),
+            });
+        }
+    }
+    let ctx = Context {
+        care_action: care,
+        consent: ev.consent.clone(),
+        server_side: ev.server_side,
+        ..Context::default()
+    };
+    let explanation = explain_site(ev, profile, &identifiers, care, severity);
+    let frameworks = site_frameworks(profile, personal, ev);
+    let id = site_id(rule, profile, ev, care);
+    Some(Finding {
+        id,
+        severity,
+        rule: rule.to_owned(),
+        base_severity: Some(base),
+        modifiers,
+        vendor: ev.vendor,
+        organisation: ev.organisation.clone(),
+        account_id: ev.account_id.clone(),
+        event: ev.event.clone(),
+        page_url: ev.page_url.clone(),
+        request_url: ev.request_url.clone(),
+        method: ev.method.clone(),
+        source: ev.source.clone(),
+        step: ev.step.clone(),
+        health: Vec::new(),
+        identifiers,
+        canaries: ev.canaries.clone(),
+        context: ctx,
+        frameworks,
+        explanation,
+        consent_evidence: None,
+        occurrences: vec![Occurrence {
+            source: ev.source.clone(),
+            step: ev.step.clone(),
+            time: None,
+            severity,
+        }],
+        site: Some(crate::finding::SiteContext::of(profile)),
+    })
+}
+
+fn explain_site(
+    ev: &Event,
+    profile: &crate::site::SiteProfile,
+    identifiers: &[IdentityEvidence],
+    care: bool,
+    severity: Severity,
+) -> String {
+    let mut s = String::new();
+    let page = ev.page_url.as_deref().unwrap_or("an unknown page");
+    let recipient = match &ev.account_id {
+        Some(id) => format!("{} ({}, account {id})", ev.organisation, ev.product),
+        None => format!("{} ({})", ev.organisation, ev.product),
+    };
+    let how = if ev.server_side {
+        "the site's server sent"
+    } else {
+        "the browser sent"
+    };
+    let _ = write!(s, "On {page}, {how} {recipient} the \"{}\" event", ev.event);
+    if let Some(t) = ev
+        .ui
+        .button_text
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        let _ = write!(s, " for a click on \"{}\"", clip(t.trim(), 60));
+    } else if let Some(d) = ev
+        .ui
+        .destination
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+    {
+        let _ = write!(s, " for a click on a link to {}", clip(d.trim(), 60));
+    }
+    let ids: Vec<String> = identifiers
+        .iter()
+        .filter(|x| x.is_strong())
+        .map(IdentityEvidence::label)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !ids.is_empty() {
+        let _ = write!(s, ", together with {}", ids.join(", "));
+    }
+    let _ = write!(s, ". Who the site is: {}.", profile.summary());
+    if care {
+        s.push_str(
+            " No health word is needed: the event records this person contacting, calling, writing to or signing up with such a site, which reveals that they are seeking its care. Washington's My Health My Data Act counts data that identifies a consumer seeking health care services as consumer health data.",
+        );
+    } else {
+        s.push_str(
+            " The event ties this person to a visit of such a site; a visit is weaker evidence of seeking care than an action.",
+        );
+    }
+    let _ = write!(s, " Severity {severity}: legal risk, not legal advice.");
+    s
+}
+
+fn site_frameworks(
+    profile: &crate::site::SiteProfile,
+    personal: bool,
+    ev: &Event,
+) -> Vec<Framework> {
+    use crate::site::SiteCategory::*;
+    let f = |id: &str, name: &str, why: &str| Framework {
+        id: id.into(),
+        name: name.into(),
+        why: why.into(),
+    };
+    let mut out = vec![f(
+        "wa_mhmda",
+        "Washington My Health My Data Act (and similar state consumer-health laws)",
+        "Data that identifies a consumer seeking health care services is consumer health data; sharing it with a third party needs separate, specific consent.",
+    )];
+    if matches!(
+        profile.category,
+        Hospital | Clinic | Pharmacy | Telehealth | LabTesting | Insurer
+    ) {
+        out.push(f(
+            "hipaa",
+            "HIPAA and the HHS-OCR tracking bulletin (as narrowed by AHA v. Becerra)",
+            "For a HIPAA covered entity, identity together with the person's own care-seeking (contacting, booking, intake) is PHI; AHA v. Becerra vacated only the theory that an IP address plus a visit to a public page is PHI.",
+        ));
+    }
+    if personal {
+        out.push(f("ftc_hbnr", "FTC Act Section 5 and the Health Breach Notification Rule", "For a health site outside HIPAA, sharing identifiable health information with an ad platform without authorization is an unauthorized disclosure and a deceptive or unfair practice."));
+    }
+    if !ev.server_side {
+        out.push(f("cipa_ecpa", "California Invasion of Privacy Act and the federal Wiretap Act (ECPA)", "A third party's code recorded the contents of the user's communication with the site as it happened; courts have let such pixel claims proceed."));
+    }
+    out.push(f("gdpr_art9", "GDPR Article 9", "Data that indirectly reveals health (CJEU C-184/20) is a special category: processing it for advertising needs explicit consent."));
+    out
+}
+
+/// Same rule, site, recipient, event and page (origin and path), same id.
+/// A care action adds what was clicked; a page view names no event, so a
+/// page's `PageView` and `Microdata` are one finding with two occurrences.
+fn site_id(rule: &str, profile: &crate::site::SiteProfile, ev: &Event, care: bool) -> String {
+    let mut h = Sha256::new();
+    let page = ev
+        .page_url
+        .as_deref()
+        .map(|u| u.split(['?', '#']).next().unwrap_or(u))
+        .unwrap_or("");
+    let (event, click) = if care {
+        (
+            ev.event.as_str(),
+            ev.ui.button_text.as_deref().unwrap_or("").trim(),
+        )
+    } else {
+        ("", "")
+    };
+    for part in [
+        rule,
+        profile.site.as_str(),
+        ev.vendor.as_str(),
+        ev.account_id.as_deref().unwrap_or(""),
+        event,
+        click,
+        page,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("LS-{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -764,6 +1182,70 @@ mod tests {
             base_severity(Option::None, Strong, true, true, true),
             Option::None
         );
+    }
+
+    fn click(page: &str, text: &str, dest: Option<&str>) -> Event {
+        let mut ev: Event = serde_json::from_value(serde_json::json!({
+            "vendor": "meta_pixel", "organisation": "Meta Platforms", "product": "Meta Pixel",
+            "category": "advertising", "party": "third_party", "event": "SubscribedButtonClick",
+            "page_url": page, "request_url": "https://www.facebook.com/tr/", "method": "POST",
+            "server_side": false, "transport": {"method": "POST", "format": "form", "encodings": []},
+            "source": {"file": "t.har", "entry": 0}
+        }))
+        .expect("event");
+        ev.ui.button_text = Some(text.to_owned());
+        ev.ui.destination = dest.map(str::to_owned);
+        ev
+    }
+
+    #[test]
+    fn what_counts_as_care_seeking_on_a_health_site() {
+        let page = "https://clinic.example/contact";
+        for (text, dest, care) in [
+            ("Submit", None, true),
+            ("Call now", Some("tel:+15555550100"), true),
+            ("", Some("sms:988"), true),
+            ("Chat with us", None, true),
+            ("Get help now", None, true),
+            ("Sign up", None, true),
+            ("Help", None, false),
+            ("Join our team", None, false),
+            ("Read more", Some("https://clinic.example/blog/post"), false),
+            (
+                "Read more",
+                Some("https://clinic.example/appointments/new"),
+                true,
+            ),
+        ] {
+            assert_eq!(
+                site_care_action(&click(page, text, dest)),
+                care,
+                "{text:?} {dest:?}"
+            );
+        }
+        let mut lead = click(page, "", None);
+        lead.event = "Lead".into();
+        assert!(site_care_action(&lead));
+        lead.event = "sign_up".into();
+        assert!(site_care_action(&lead));
+        lead.event = "PageView".into();
+        assert!(!site_care_action(&lead));
+    }
+
+    #[test]
+    fn pages_and_clicks_outside_care_stay_out() {
+        for (page, text, out) in [
+            ("https://h.example/careers/nurse", "Submit", true),
+            ("https://h.example/gift-shop/flowers", "Submit", true),
+            ("https://h.example/patients-visitors/parking", "Call", true),
+            ("https://h.example/foundation/give-today", "Submit", true),
+            ("https://h.example/contact", "Donate now", true),
+            ("https://h.example/contact", "Apply", true),
+            ("https://h.example/contact", "Submit", false),
+            ("https://h.example/get-help", "Call 988", false),
+        ] {
+            assert_eq!(not_care(&click(page, text, None)), out, "{page} {text}");
+        }
     }
 
     #[test]

@@ -6,7 +6,12 @@
 //! the finding's counted health categories) and nothing else above
 //! `max_severity_elsewhere`; and (b) the quality figures: precision and recall
 //! per health category over the hand-labelled events, printed as a table,
-//! with (c) the micro-averaged figures held to the thresholds below.
+//! with (c) the micro-averaged figures held to the thresholds below; (d) the
+//! site profile a case expects (`"site"`: category, least confidence); and
+//! (e) precision and recall of findings (an expected finding found is a true
+//! positive, one missing a false negative, an unexpected finding above the
+//! case's ceiling a false positive), with and without the site-context rules
+//! (`sensitive_site_*`), so the table shows what site context adds.
 //!
 //! Run `scripts/quality.sh` to see the table; set
 //! `LEAKSCOPE_FIXTURE_DUMP=<case name>` to print that case's decoded events.
@@ -15,7 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use leakscope_core::{Engine, Event};
-use leakscope_detect::{Detector, Finding, HealthEvidence, Pipeline, Severity, Strength};
+use leakscope_detect::{
+    Detector, Finding, HealthEvidence, Pipeline, Severity, SiteProfile, Strength,
+};
 use serde_json::Value;
 
 /// Micro-averaged precision the health detector must reach on the suite.
@@ -90,7 +97,7 @@ fn analyse(
     engine: &Engine,
     detector: &Detector,
     problems: &mut Vec<String>,
-) -> (Vec<Event>, Vec<Finding>) {
+) -> (Vec<Event>, Vec<Finding>, Vec<SiteProfile>) {
     let mut pipeline = Pipeline::new(engine, detector);
     let file = case
         .capture
@@ -113,7 +120,32 @@ fn analyse(
     for e in &report.errors {
         problems.push(format!("{}: decode error: {e}", case.name));
     }
-    (report.events, report.findings)
+    (report.events, report.findings, report.sites)
+}
+
+/// (d) The site profile the case expects, if it names one.
+fn check_site(case: &Case, sites: &[SiteProfile], problems: &mut Vec<String>) {
+    let Some(want) = case.expected.get("site") else {
+        return;
+    };
+    let name = &case.name;
+    let site = str_of(want, "site");
+    let Some(p) = sites.iter().find(|p| p.site == site) else {
+        problems.push(format!("{name}: no site profile for {site}"));
+        return;
+    };
+    let min = match str_of(want, "min_confidence") {
+        "high" => leakscope_detect::Confidence::High,
+        "medium" => leakscope_detect::Confidence::Medium,
+        _ => leakscope_detect::Confidence::Low,
+    };
+    if p.category.as_str() != str_of(want, "category") || p.confidence < min {
+        problems.push(format!(
+            "{name}: expected {site} to be {} (≥ {min:?}), got {}",
+            str_of(want, "category"),
+            p.summary()
+        ));
+    }
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -152,8 +184,10 @@ fn describe(f: &Finding) -> String {
     )
 }
 
-/// (a) The expected findings, and nothing else above the ceiling.
-fn check_findings(case: &Case, findings: &[Finding], problems: &mut Vec<String>) {
+/// (a) The expected findings, and nothing else above the ceiling. Returns
+/// the finding-level tally (e).
+fn check_findings(case: &Case, findings: &[Finding], problems: &mut Vec<String>) -> Tally {
+    let mut tally = Tally::default();
     let name = &case.name;
     let expected = case
         .expected
@@ -171,6 +205,7 @@ fn check_findings(case: &Case, findings: &[Finding], problems: &mut Vec<String>)
         let entry = want.get("entry").and_then(Value::as_u64);
         let min = severity_of(want, "min_severity", name).unwrap_or(Severity::Low);
         let cats = cats_of(want);
+        let rule = want.get("rule").and_then(Value::as_str);
         let candidates: Vec<usize> = findings
             .iter()
             .enumerate()
@@ -186,8 +221,15 @@ fn check_findings(case: &Case, findings: &[Finding], problems: &mut Vec<String>)
             .collect();
         let good = candidates.iter().copied().find(|&i| {
             let f = &findings[i];
-            f.severity >= min && cats.is_subset(&categories(&f.health))
+            f.severity >= min
+                && cats.is_subset(&categories(&f.health))
+                && rule.is_none_or(|r| f.rule == r)
         });
+        if good.is_some() {
+            tally.tp += 1;
+        } else {
+            tally.fn_ += 1;
+        }
         let at = entry.map_or(String::new(), |e| format!(" entry {e}"));
         let want_cats = cats.iter().cloned().collect::<Vec<_>>().join(", ");
         match (good, candidates.first()) {
@@ -206,6 +248,7 @@ fn check_findings(case: &Case, findings: &[Finding], problems: &mut Vec<String>)
     }
     for (i, f) in findings.iter().enumerate() {
         if !claimed[i] && f.severity > ceiling {
+            tally.fp += 1;
             problems.push(format!(
                 "{name}: UNEXPECTED {} above {ceiling}: {}",
                 describe(f),
@@ -213,6 +256,7 @@ fn check_findings(case: &Case, findings: &[Finding], problems: &mut Vec<String>)
             ));
         }
     }
+    tally
 }
 
 #[derive(Default, Clone, Copy)]
@@ -220,6 +264,14 @@ struct Tally {
     tp: u64,
     fp: u64,
     fn_: u64,
+}
+
+impl Tally {
+    fn add(&mut self, t: Tally) {
+        self.tp += t.tp;
+        self.fp += t.fp;
+        self.fn_ += t.fn_;
+    }
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
@@ -320,17 +372,35 @@ fn fixture_suite_findings_and_quality() {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut labelled = 0;
+    // Finding-level tallies: all rules, and without the site-context rules
+    // (what leakscope found before site context).
+    let mut with_site = Tally::default();
+    let mut without_site = Tally::default();
     println!("\nleakscope fixture suite: {} cases", cases.len());
     for case in &cases {
         let before = problems.len();
-        let (events, findings) = analyse(case, &engine, &detector, &mut problems);
+        let (events, findings, sites) = analyse(case, &engine, &detector, &mut problems);
         if std::env::var_os("LEAKSCOPE_FIXTURE_DUMP").is_some_and(|v| v == case.name.as_str()) {
             // Debugging a case: every decoded event, as the detectors see it.
             for ev in &events {
                 println!("{}", serde_json::to_string(ev).unwrap_or_default());
             }
         }
-        check_findings(case, &findings, &mut problems);
+        let t = check_findings(case, &findings, &mut problems);
+        with_site.add(t);
+        let health_only: Vec<Finding> = findings
+            .iter()
+            .filter(|f| !f.rule.starts_with("sensitive_site_"))
+            .cloned()
+            .collect();
+        without_site.add(check_findings(case, &health_only, &mut Vec::new()));
+        check_site(case, &sites, &mut problems);
+        let site = sites
+            .iter()
+            .filter(|p| p.is_sensitive())
+            .map(|p| format!("{} {} ({})", p.site, p.category, p.confidence.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
         labelled += tally_case(
             case,
             &events,
@@ -345,7 +415,7 @@ fn fixture_suite_findings_and_quality() {
             "FAIL"
         };
         println!(
-            "  {status:<4} {:<32} {:>3} events {:>3} findings (max {})",
+            "  {status:<4} {:<32} {:>3} events {:>3} findings (max {}){}",
             case.name,
             events.len(),
             findings.len(),
@@ -353,7 +423,12 @@ fn fixture_suite_findings_and_quality() {
                 .iter()
                 .map(|f| f.severity)
                 .max()
-                .map_or("-".to_owned(), |s| s.to_string())
+                .map_or("-".to_owned(), |s| s.to_string()),
+            if site.is_empty() {
+                String::new()
+            } else {
+                format!("  site: {site}")
+            }
         );
     }
 
@@ -387,6 +462,26 @@ fn fixture_suite_findings_and_quality() {
         fmt_ratio(precision),
         fmt_ratio(recall)
     );
+    println!(
+        "\nFindings against expectations (TP expected and found, FN missing, FP unexpected above the case's ceiling)"
+    );
+    println!(
+        "{:<24} {:>5} {:>5} {:>5} {:>9} {:>7}",
+        "rules", "TP", "FP", "FN", "precision", "recall"
+    );
+    for (label, t) in [
+        ("health rules only", without_site),
+        ("with site context", with_site),
+    ] {
+        println!(
+            "{label:<24} {:>5} {:>5} {:>5} {:>9} {:>7}",
+            t.tp,
+            t.fp,
+            t.fn_,
+            fmt_ratio(ratio(t.tp, t.tp + t.fp)),
+            fmt_ratio(ratio(t.tp, t.tp + t.fn_))
+        );
+    }
     if !misses.is_empty() {
         println!("\nMisclassified (FP: predicted, not labelled; FN: labelled, not predicted):");
         for m in &misses {

@@ -406,6 +406,7 @@ fn response(r: Resp<'_>) -> ResponseInfo {
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(0),
         headers: r.headers.into_headers(),
+        body: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! HAR 1.2, streamed: the walker descends `{ "log": { "pages": [...], "entries": [...] } }`
 //! and each entry is parsed on its own straight out of the window, keeping only
-//! the fields we need (response bodies, timings etc. are skipped unparsed).
+//! the fields we need (timings etc. are skipped unparsed; response bodies are
+//! kept only for HTML documents, bounded, for site context).
 //!
 //! `page_url` comes from `log.pages[].title` when that title is a URL. Pages are
 //! known only if they come before `entries` (as every HAR writer we know puts
@@ -79,6 +80,112 @@ struct Response<'a> {
     status: Option<serde_json::Number>,
     #[serde(default, borrow)]
     headers: LVec<NameValue<'a>>,
+    #[serde(default, borrow)]
+    content: Option<Content<'a>>,
+}
+
+/// `response.content`. Its `text` is read only when the `mimeType` before
+/// it (as every HAR writer we know orders them) is HTML: other bodies are
+/// skipped unparsed, so ingest speed does not depend on them.
+#[derive(Default)]
+struct Content<'a> {
+    mime_type: LStr<'a>,
+    text: LStr<'a>,
+    encoding: LStr<'a>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Content<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a HAR content object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                let mut c = Content::default();
+                while let Some(k) = a.next_key::<LStr<'de>>()? {
+                    match k.as_str() {
+                        Some("mimeType") => c.mime_type = a.next_value()?,
+                        Some("encoding") => c.encoding = a.next_value()?,
+                        Some("text")
+                            if c.mime_type
+                                .as_str()
+                                .is_none_or(|m| m.to_ascii_lowercase().contains("html")) =>
+                        {
+                            c.text = a.next_value()?
+                        }
+                        _ => {
+                            a.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(c)
+            }
+            // Anything else (a writer's stray type) is dropped, never fatal.
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Content::default())
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Content::default())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Content::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Content::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Content::default())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Content::default())
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Content::default())
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// The HTML of a document response, bounded (`MAX_DOCUMENT_BODY`): only
+/// for `text/html` content of a `document` entry (or an entry of no
+/// resource type), so scripts, images and API answers are never kept.
+fn document_html(content: Option<Content<'_>>, resource_type: Option<&str>) -> Option<String> {
+    let c = content?;
+    if !resource_type.is_none_or(|t| t.is_empty() || t.eq_ignore_ascii_case("document")) {
+        return None;
+    }
+    let mime = c.mime_type.as_str().unwrap_or("");
+    if !mime.to_ascii_lowercase().contains("html") {
+        return None;
+    }
+    let text = c.text.0?;
+    if text.is_empty() {
+        return None;
+    }
+    let max = leakscope_core::MAX_DOCUMENT_BODY;
+    let mut s = if c.encoding.as_str() == Some("base64") {
+        // Decode only what the bound keeps (4 base64 chars → 3 bytes).
+        let keep = (max / 3 + 1) * 4;
+        let t = text.get(..keep.min(text.len())).unwrap_or(&text);
+        let t = &t[..t.len() - t.len() % 4];
+        let bytes = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        text.into_owned()
+    };
+    if s.len() > max {
+        let mut i = max;
+        while !s.is_char_boundary(i) {
+            i -= 1;
+        }
+        s.truncate(i);
+    }
+    Some(s)
 }
 
 /// Chrome's `_initiator` (and CDP `initiator`): a URL string (some writers) or `{type, url?, stack?}`.
@@ -351,6 +458,7 @@ fn build(
             params,
         }
     });
+    let resource_type = e.resource_type.owned();
     let response = e.response.map(|r| ResponseInfo {
         status: r
             .status
@@ -358,6 +466,7 @@ fn build(
             .and_then(|n| u16::try_from(n).ok())
             .unwrap_or(0),
         headers: headers(r.headers),
+        body: document_html(r.content, resource_type.as_deref()),
     });
     let page_url = e.pageref.as_str().and_then(|p| pages.get(p)).cloned();
     let ex = Exchange {
@@ -378,7 +487,7 @@ fn build(
         frame_url: e.frame_url.owned(),
         page_url,
         timestamp: e.started.owned(),
-        resource_type: e.resource_type.owned(),
+        resource_type,
         consent: e.consent.owned(),
         step: e.step.owned(),
     };

@@ -648,3 +648,45 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn html_documents_keep_their_body_and_nothing_else_does() {
+    let big = "x".repeat(leakscope_core::MAX_DOCUMENT_BODY + 1000);
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("<title>Base64 page</title>")
+    };
+    let har = format!(
+        r#"{{"log": {{"entries": [
+  {{"_resourceType": "document", "request": {{"method": "GET", "url": "https://clinic.example/"}},
+    "response": {{"status": 200, "content": {{"size": 30, "mimeType": "text/html; charset=utf-8", "text": "<title>Clinic \"home\"</title>"}}}}}},
+  {{"_resourceType": "script", "request": {{"method": "GET", "url": "https://clinic.example/app.js"}},
+    "response": {{"status": 200, "content": {{"mimeType": "text/javascript", "text": "var a = \"<title>no</title>\";"}}}}}},
+  {{"request": {{"method": "GET", "url": "https://clinic.example/b64"}},
+    "response": {{"status": 200, "content": {{"mimeType": "text/html", "encoding": "base64", "text": "{b64}"}}}}}},
+  {{"_resourceType": "xhr", "request": {{"method": "GET", "url": "https://clinic.example/frag"}},
+    "response": {{"status": 200, "content": {{"mimeType": "text/html", "text": "<p>fragment</p>"}}}}}},
+  {{"_resourceType": "document", "request": {{"method": "GET", "url": "https://clinic.example/big"}},
+    "response": {{"status": 200, "content": {{"mimeType": "text/html", "text": "{big}"}}}}}},
+  {{"_resourceType": "document", "request": {{"method": "GET", "url": "https://clinic.example/odd"}},
+    "response": {{"status": 200, "content": "not an object"}}}}
+ ]}}}}"#
+    );
+    let (r, exs, warns) = run(har.as_bytes());
+    r.unwrap();
+    assert!(warns.is_empty(), "{warns:?}");
+    let bodies: Vec<Option<&str>> = exs
+        .iter()
+        .map(|e| e.response.as_ref().and_then(|r| r.body.as_deref()))
+        .collect();
+    assert_eq!(bodies[0], Some("<title>Clinic \"home\"</title>"));
+    assert_eq!(bodies[1], None, "scripts are never kept");
+    assert_eq!(bodies[2], Some("<title>Base64 page</title>"));
+    assert_eq!(bodies[3], None, "only documents");
+    assert_eq!(
+        bodies[4].map(str::len),
+        Some(leakscope_core::MAX_DOCUMENT_BODY)
+    );
+    assert_eq!(bodies[5], None);
+    assert_eq!(exs[5].response.as_ref().map(|r| r.status), Some(200));
+}

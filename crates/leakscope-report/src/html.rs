@@ -43,6 +43,8 @@ struct View {
     /// What the results come from, in words (no schema ids).
     provenance: String,
     headlines: Vec<String>,
+    /// Who each site is (category, confidence, evidence).
+    site_lines: Vec<String>,
     legal: Vec<LegalFramework>,
     glossary: Vec<(&'static str, &'static str)>,
     /// A scan whose pages all failed to load: its zero findings mean nothing.
@@ -231,6 +233,7 @@ fn view(r: &Results, assets: &Assets) -> View {
     View {
         provenance: story::provenance(r),
         headlines: story::headlines(r),
+        site_lines: story::site_lines(r),
         glossary: explain::glossary(r),
         nothing_checked: r.scan.as_ref().is_some_and(|sc| !sc.loaded_any()),
         no_events: story::no_events(r),

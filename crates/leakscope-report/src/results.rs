@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use leakscope_core::scan::ScanInfo;
 use leakscope_core::{DecodeError, Event};
-use leakscope_detect::{Finding, Report, Severity};
+use leakscope_detect::{Finding, Report, Severity, SiteProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -73,6 +73,11 @@ pub struct Results {
     pub findings: Vec<Finding>,
     #[serde(default)]
     pub decode_errors: Vec<DecodeError>,
+    /// Who each site is (category, confidence, evidence): one profile per
+    /// site whose pages sent events. Absent from documents written before
+    /// site context.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<SiteProfile>,
 }
 
 impl Results {
@@ -100,6 +105,7 @@ impl Results {
             events: report.events,
             findings: report.findings,
             decode_errors: report.errors,
+            sites: report.sites,
         };
         crate::redact::results(&mut r);
         r.summary = r.compute_summary();
@@ -174,6 +180,7 @@ impl Results {
             findings: l.findings,
             errors: Vec::new(),
             exchanges: 0,
+            sites: Vec::new(),
         };
         Ok(Results::new(
             report,

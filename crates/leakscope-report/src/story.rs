@@ -78,6 +78,27 @@ pub fn provenance(r: &Results) -> String {
 
 /// A run's status in words: "loaded: 6 steps, 120 requests" or "could not
 /// load: DNS lookup failed for https://… (net::ERR_NAME_NOT_RESOLVED)".
+/// "Who the site is", one line per site: its category, confidence and
+/// strongest evidence (`leakscope_detect::site`). Health sites first.
+pub fn site_lines(r: &Results) -> Vec<String> {
+    let mut sites: Vec<&leakscope_detect::SiteProfile> = r.sites.iter().collect();
+    sites.sort_by_key(|p| (!p.category.is_sensitive(), std::cmp::Reverse(p.confidence)));
+    sites
+        .into_iter()
+        .map(|p| {
+            if p.category.is_sensitive() {
+                let mut line = p.summary();
+                if !p.is_sensitive() {
+                    line.push_str("; too little evidence to judge events by who the site is");
+                }
+                line
+            } else {
+                format!("{}: no sign of a health site", p.site)
+            }
+        })
+        .collect()
+}
+
 pub fn run_status(run: &RunInfo) -> String {
     match run.status {
         RunStatus::Loaded => format!(

@@ -139,6 +139,8 @@ pub struct ScanOptions {
     /// of the one browser. Most of a run is bounded waiting, so a few at
     /// once cut wall time without changing what each run sees.
     pub parallel: usize,
+    /// Sites' categories set outright (`--site-category DOMAIN=CATEGORY`).
+    pub site_categories: Vec<(String, leakscope_detect::SiteCategory)>,
 }
 
 impl Default for ScanOptions {
@@ -160,6 +162,7 @@ impl Default for ScanOptions {
             settle: Duration::from_secs(3),
             consent_timeout: Duration::from_secs(8),
             parallel: 1,
+            site_categories: Vec::new(),
         }
     }
 }

@@ -86,7 +86,7 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
     let persona = opts.persona.clone().unwrap_or_else(Persona::random);
     let mut canaries = persona.canaries();
     canaries.extend(opts.extra_canaries.iter().map(Canary::new));
-    let detector = Detector::new(&canaries)?;
+    let detector = Detector::new(&canaries)?.with_site_categories(&opts.site_categories);
     if let Some(dir) = &opts.out_dir {
         std::fs::create_dir_all(dir.join("steps")).map_err(|e| ScanError::Evidence {
             path: dir.clone(),
@@ -195,6 +195,17 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
             tracing::error!("{label} did not read back: {e}");
         }
     }
+    // Who the site is: the live DOM of every step (titles, metadata,
+    // Schema.org types), as `analyze` reads documents a HAR kept.
+    if let Some(dir) = &opts.out_dir {
+        for step in runs.iter().flat_map(|r| r.steps.iter()) {
+            if let Some(dom) = &step.dom
+                && let Ok(html) = std::fs::read_to_string(dir.join(dom))
+            {
+                pipeline.feed_document(&step.url, &html);
+            }
+        }
+    }
     let report = pipeline.finish();
     tracing::debug!("analysed");
     let _ = closing.await;
@@ -236,6 +247,7 @@ impl ScanOutput {
                 findings: r.findings.clone(),
                 errors: r.errors.clone(),
                 exchanges: r.exchanges,
+                sites: r.sites.clone(),
             },
             InputSummary::of_scan(&self.info),
             Some(self.info.clone()),
