@@ -41,15 +41,19 @@ def tree_rss_kib(pid):
 
 def measure(cmd, env=None):
     """Runs cmd; returns (seconds, peak tree RSS MiB, stdout)."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-    peak = 0
-    out_chunks = []
-    while p.poll() is None:
-        peak = max(peak, tree_rss_kib(p.pid))
-        time.sleep(0.02)
-    out = p.stdout.read()
-    return time.monotonic() - t0, peak / 1024, out, p.returncode
+    # stdout goes to a file: a pipe nobody reads while the process runs
+    # fills at 64 KiB and blocks a scan whose JSON is larger.
+    with tempfile.TemporaryFile(mode='w+') as sink:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, env=env, text=True)
+        peak = 0
+        while p.poll() is None:
+            peak = max(peak, tree_rss_kib(p.pid))
+            time.sleep(0.02)
+        elapsed = time.monotonic() - t0
+        sink.seek(0)
+        out = sink.read()
+    return elapsed, peak / 1024, out, p.returncode
 
 def main():
     ap = argparse.ArgumentParser()
