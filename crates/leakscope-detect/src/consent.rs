@@ -24,7 +24,6 @@ use std::fmt::Write as _;
 
 use leakscope_core::{Category, Event, Party, Source, engine::split_url, party};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::finding::{
     Context, Finding, Framework, HealthEvidence, IdentityEvidence, Severity, Strength,
@@ -289,18 +288,7 @@ fn finding(
 }
 
 fn stable_id(state: &str, site: &str, vendor: &str, org: &str, account: Option<&str>) -> String {
-    let mut h = Sha256::new();
-    for part in [RULE, state, site, vendor, org, account.unwrap_or("")] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    let hex: String = h
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("LS-{hex}")
+    crate::finding::id_of_parts([RULE, state, site, vendor, org, account.unwrap_or("")])
 }
 
 #[cfg(test)]

@@ -5,6 +5,29 @@ use std::fmt;
 
 use leakscope_core::{CanaryHit, HashAlgo, Source, Vendor};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A finding id: `LS-` and the first 8 bytes of a SHA-256, in hex.
+pub(crate) fn id_of_digest(h: Sha256) -> String {
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("LS-{hex}")
+}
+
+/// A finding id over `parts`, each followed by a 0 byte (so `a`,`bc` and
+/// `ab`,`c` differ).
+pub(crate) fn id_of_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    id_of_digest(h)
+}
 
 /// Finding severity, most severe first. Ordering: `Critical > High > ... > Info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -738,9 +738,7 @@ pub fn stable_id(
     h.update(terms.join(",").as_bytes());
     h.update([0]);
     h.update(kinds.join(",").as_bytes());
-    let digest = h.finalize();
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("LS-{hex}")
+    crate::finding::id_of_digest(h)
 }
 
 // ---------------------------------------------------------------------------
@@ -1125,7 +1123,6 @@ fn site_frameworks(
 /// A care action adds what was clicked; a page view names no event, so a
 /// page's `PageView` and `Microdata` are one finding with two occurrences.
 fn site_id(rule: &str, profile: &crate::site::SiteProfile, ev: &Event, care: bool) -> String {
-    let mut h = Sha256::new();
     let page = ev
         .page_url
         .as_deref()
@@ -1139,7 +1136,7 @@ fn site_id(rule: &str, profile: &crate::site::SiteProfile, ev: &Event, care: boo
     } else {
         ("", "")
     };
-    for part in [
+    crate::finding::id_of_parts([
         rule,
         profile.site.as_str(),
         ev.vendor.as_str(),
@@ -1147,17 +1144,7 @@ fn site_id(rule: &str, profile: &crate::site::SiteProfile, ev: &Event, care: boo
         event,
         click,
         page,
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    let hex: String = h
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("LS-{hex}")
+    ])
 }
 
 #[cfg(test)]
