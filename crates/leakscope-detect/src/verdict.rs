@@ -284,6 +284,56 @@ pub fn base_severity(
     Some((Severity::Info, "no_identity"))
 }
 
+/// What a rule decided about one event; `finding` adds the event's own
+/// fields and its first occurrence.
+struct Judged<'r> {
+    id: String,
+    severity: Severity,
+    rule: &'r str,
+    base: Severity,
+    modifiers: Vec<Modifier>,
+    health: Vec<HealthEvidence>,
+    identifiers: Vec<IdentityEvidence>,
+    context: Context,
+    frameworks: Vec<Framework>,
+    explanation: String,
+}
+
+impl Judged<'_> {
+    fn finding(self, ev: &Event) -> Finding {
+        Finding {
+            id: self.id,
+            severity: self.severity,
+            rule: self.rule.to_owned(),
+            base_severity: Some(self.base),
+            modifiers: self.modifiers,
+            vendor: ev.vendor,
+            organisation: ev.organisation.clone(),
+            account_id: ev.account_id.clone(),
+            event: ev.event.clone(),
+            page_url: ev.page_url.clone(),
+            request_url: ev.request_url.clone(),
+            method: ev.method.clone(),
+            source: ev.source.clone(),
+            step: ev.step.clone(),
+            health: self.health,
+            identifiers: self.identifiers,
+            canaries: ev.canaries.clone(),
+            context: self.context,
+            frameworks: self.frameworks,
+            explanation: self.explanation,
+            consent_evidence: None,
+            occurrences: vec![Occurrence {
+                source: ev.source.clone(),
+                step: ev.step.clone(),
+                time: None,
+                severity: self.severity,
+            }],
+            site: None,
+        }
+    }
+}
+
 /// Judges one event. `None` when nothing sensitive reaches another party.
 pub fn judge(
     ev: &Event,
@@ -384,36 +434,21 @@ pub fn judge(
     {
         identifiers.push(visitor_ip());
     }
-    Some(Finding {
-        id,
-        severity,
-        rule: rule.to_owned(),
-        base_severity: Some(base),
-        modifiers,
-        vendor: ev.vendor,
-        organisation: ev.organisation.clone(),
-        account_id: ev.account_id.clone(),
-        event: ev.event.clone(),
-        page_url: ev.page_url.clone(),
-        request_url: ev.request_url.clone(),
-        method: ev.method.clone(),
-        source: ev.source.clone(),
-        step: ev.step.clone(),
-        health,
-        identifiers,
-        canaries: ev.canaries.clone(),
-        context: ctx,
-        frameworks,
-        explanation,
-        consent_evidence: None,
-        occurrences: vec![Occurrence {
-            source: ev.source.clone(),
-            step: ev.step.clone(),
-            time: None,
+    Some(
+        Judged {
+            id,
             severity,
-        }],
-        site: None,
-    })
+            rule,
+            base,
+            modifiers,
+            health,
+            identifiers,
+            context: ctx,
+            frameworks,
+            explanation,
+        }
+        .finding(ev),
+    )
 }
 
 /// What the visitor's browser hands every recipient: its IP address. Listed
@@ -993,36 +1028,21 @@ pub fn judge_site(
     let explanation = explain_site(ev, profile, &identifiers, care, severity);
     let frameworks = site_frameworks(profile, personal, ev);
     let id = site_id(rule, profile, ev, care);
-    Some(Finding {
+    let mut f = Judged {
         id,
         severity,
-        rule: rule.to_owned(),
-        base_severity: Some(base),
+        rule,
+        base,
         modifiers,
-        vendor: ev.vendor,
-        organisation: ev.organisation.clone(),
-        account_id: ev.account_id.clone(),
-        event: ev.event.clone(),
-        page_url: ev.page_url.clone(),
-        request_url: ev.request_url.clone(),
-        method: ev.method.clone(),
-        source: ev.source.clone(),
-        step: ev.step.clone(),
         health: Vec::new(),
         identifiers,
-        canaries: ev.canaries.clone(),
         context: ctx,
         frameworks,
         explanation,
-        consent_evidence: None,
-        occurrences: vec![Occurrence {
-            source: ev.source.clone(),
-            step: ev.step.clone(),
-            time: None,
-            severity,
-        }],
-        site: Some(crate::finding::SiteContext::of(profile)),
-    })
+    }
+    .finding(ev);
+    f.site = Some(crate::finding::SiteContext::of(profile));
+    Some(f)
 }
 
 fn explain_site(
