@@ -892,6 +892,20 @@ fn repo_root() -> std::path::PathBuf {
 
 /// Runs an SDK driver script; `None` (skip) when its runtime or SDK is
 /// missing, a failure under CI.
+/// The project's virtual environment (`scripts/setup.sh` makes it, with
+/// Meta's Python SDK), else `$LEAKSCOPE_PYTHON`, else `python3` on the PATH.
+fn python() -> String {
+    if let Ok(p) = std::env::var("LEAKSCOPE_PYTHON") {
+        return p;
+    }
+    let venv = repo_root().join(".venv/bin/python");
+    if venv.exists() {
+        venv.display().to_string()
+    } else {
+        "python3".into()
+    }
+}
+
 async fn run_sdk(program: &str, args: &[String], install_hint: &str) -> Option<String> {
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args).current_dir(repo_root()).kill_on_drop(true);
@@ -956,10 +970,11 @@ async fn meta_python_sdk_through_the_gateway() {
         PIXEL.to_owned(),
         "py".to_owned(),
     ];
+    let python = python();
     let Some(out) = run_sdk(
-        "python3",
+        &python,
         &args,
-        "pip install -r tests/sdk/requirements.txt",
+        "run scripts/setup.sh (installs Meta's Python SDK into .venv/)",
     )
     .await
     else {
