@@ -499,6 +499,40 @@ pub struct Event {
     pub step: Option<String>,
 }
 
+impl Event {
+    /// An event with nothing decoded: for matching text that is not a
+    /// tracker request (a page title, a link, a gateway event's leaves)
+    /// with the same detectors, fields set with struct-update syntax.
+    pub fn empty(vendor: Vendor, source: Source) -> Event {
+        Event {
+            vendor,
+            organisation: String::new(),
+            product: String::new(),
+            category: Category::Other,
+            party: Party::Unknown,
+            account_id: None,
+            event: String::new(),
+            page_url: None,
+            referrer: None,
+            page_title: None,
+            request_url: String::new(),
+            method: "GET".into(),
+            server_side: false,
+            custom_data: Default::default(),
+            user_data: Vec::new(),
+            ids: Vec::new(),
+            ui: Ui::default(),
+            transport: Transport::default(),
+            source,
+            twins: Vec::new(),
+            canaries: Vec::new(),
+            raw: Vec::new(),
+            consent: None,
+            step: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

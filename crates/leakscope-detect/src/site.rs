@@ -864,32 +864,10 @@ fn score<'a>(items: impl Iterator<Item = &'a SiteEvidence>) -> u32 {
 
 /// Strong lexicon matches in a text (as a page title).
 fn lexicon_hits(health: &HealthMatcher, text: &str) -> Vec<crate::finding::HealthEvidence> {
-    use leakscope_core::{Category, Party, Source, Transport, Ui, Vendor};
-    let ev = leakscope_core::Event {
-        vendor: Vendor::Other,
-        organisation: String::new(),
-        product: String::new(),
-        category: Category::Other,
-        party: Party::Unknown,
-        account_id: None,
-        event: String::new(),
-        page_url: None,
-        referrer: None,
+    use leakscope_core::{Event, Source, Vendor};
+    let ev = Event {
         page_title: Some(text.to_owned()),
-        request_url: String::new(),
-        method: "GET".into(),
-        server_side: false,
-        custom_data: Default::default(),
-        user_data: Vec::new(),
-        ids: Vec::new(),
-        ui: Ui::default(),
-        transport: Transport::default(),
-        source: Source::new("site", 0),
-        twins: Vec::new(),
-        canaries: Vec::new(),
-        raw: Vec::new(),
-        consent: None,
-        step: None,
+        ..Event::empty(Vendor::Other, Source::new("site", 0))
     };
     health
         .match_event(&ev)

@@ -619,15 +619,9 @@ fn frameworks(ctx: &Context, h: Option<Tier>, i: Identity, ev: &Event) -> Vec<Fr
     out
 }
 
-fn explain(
-    ev: &Event,
-    counted: &[&HealthEvidence],
-    identifiers: &[IdentityEvidence],
-    ctx: &Context,
-    severity: Severity,
-    i: Identity,
-) -> String {
-    let mut s = String::new();
+/// "On PAGE, the browser sent RECIPIENT the "EVENT" event": how every
+/// explanation starts.
+fn opening(ev: &Event) -> String {
     let page = ev.page_url.as_deref().unwrap_or("an unknown page");
     let recipient = match &ev.account_id {
         Some(id) => format!("{} ({}, account {id})", ev.organisation, ev.product),
@@ -638,7 +632,18 @@ fn explain(
     } else {
         "the browser sent"
     };
-    let _ = write!(s, "On {page}, {how} {recipient} the \"{}\" event", ev.event);
+    format!("On {page}, {how} {recipient} the \"{}\" event", ev.event)
+}
+
+fn explain(
+    ev: &Event,
+    counted: &[&HealthEvidence],
+    identifiers: &[IdentityEvidence],
+    ctx: &Context,
+    severity: Severity,
+    i: Identity,
+) -> String {
+    let mut s = opening(ev);
     if let Some(e) = counted.first() {
         let _ = write!(
             s,
@@ -1052,18 +1057,7 @@ fn explain_site(
     care: bool,
     severity: Severity,
 ) -> String {
-    let mut s = String::new();
-    let page = ev.page_url.as_deref().unwrap_or("an unknown page");
-    let recipient = match &ev.account_id {
-        Some(id) => format!("{} ({}, account {id})", ev.organisation, ev.product),
-        None => format!("{} ({})", ev.organisation, ev.product),
-    };
-    let how = if ev.server_side {
-        "the site's server sent"
-    } else {
-        "the browser sent"
-    };
-    let _ = write!(s, "On {page}, {how} {recipient} the \"{}\" event", ev.event);
+    let mut s = opening(ev);
     if let Some(t) = ev
         .ui
         .button_text

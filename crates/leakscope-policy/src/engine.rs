@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use leakscope_core::{Category, Event, Party, Source, Transport, Ui, Vendor};
+use leakscope_core::{Category, Event, Source, Vendor};
 use leakscope_detect::normalize::url_decode;
 use leakscope_detect::{HealthCategory, HealthEvidence, HealthMatcher, Strength};
 use serde_json::{Map, Value};
@@ -539,30 +539,13 @@ fn counts(e: &HealthEvidence, strict: bool) -> bool {
 
 fn synthetic_event(name: &str, page_url: Option<String>, custom: leakscope_core::Fields) -> Event {
     Event {
-        vendor: Vendor::MetaCapi,
-        organisation: String::new(),
-        product: String::new(),
         category: Category::Advertising,
-        party: Party::Unknown,
-        account_id: None,
         event: name.to_owned(),
         page_url,
-        referrer: None,
-        page_title: None,
-        request_url: String::new(),
         method: "POST".into(),
         server_side: true,
         custom_data: custom,
-        user_data: Vec::new(),
-        ids: Vec::new(),
-        ui: Ui::default(),
-        transport: Transport::default(),
-        source: Source::new("gateway", 0),
-        twins: Vec::new(),
-        canaries: Vec::new(),
-        raw: Vec::new(),
-        consent: None,
-        step: None,
+        ..Event::empty(Vendor::MetaCapi, Source::new("gateway", 0))
     }
 }
 

@@ -5,9 +5,7 @@
 //! and whose button text is the link text, and the evidence the matcher
 //! finds is scored by sensitivity tier.
 
-use leakscope_core::{
-    Category, Event, Party, Source, Transport, Ui, Vendor, engine::split_url, party,
-};
+use leakscope_core::{Event, Party, Source, Ui, Vendor, engine::split_url, party};
 use leakscope_detect::{HealthMatcher, Strength, Tier};
 
 /// A link as the page script reports it.
@@ -21,33 +19,14 @@ pub struct Link {
 /// Health relevance of a link: 0 for none, higher for more sensitive.
 pub fn score(m: &HealthMatcher, link: &Link) -> u32 {
     let ev = Event {
-        vendor: Vendor::Other,
-        organisation: String::new(),
-        product: String::new(),
-        category: Category::Other,
         party: Party::ThirdParty,
-        account_id: None,
-        event: String::new(),
         page_url: Some(link.href.clone()),
-        referrer: None,
-        page_title: None,
         request_url: link.href.clone(),
-        method: "GET".into(),
-        server_side: false,
-        custom_data: Default::default(),
-        user_data: Vec::new(),
-        ids: Vec::new(),
         ui: Ui {
             button_text: (!link.text.is_empty()).then(|| link.text.clone()),
             ..Ui::default()
         },
-        transport: Transport::default(),
-        source: Source::new("link", 0),
-        twins: Vec::new(),
-        canaries: Vec::new(),
-        raw: Vec::new(),
-        consent: None,
-        step: None,
+        ..Event::empty(Vendor::Other, Source::new("link", 0))
     };
     m.match_event(&ev)
         .iter()
