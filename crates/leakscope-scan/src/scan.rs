@@ -86,7 +86,13 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
     let persona = opts.persona.clone().unwrap_or_else(Persona::random);
     let mut canaries = persona.canaries();
     canaries.extend(opts.extra_canaries.iter().map(Canary::new));
-    let detector = Detector::new(&canaries)?.with_site_categories(&opts.site_categories);
+    // The lexicon and vendor database compile while Chromium starts (both
+    // take tens of milliseconds; a one-page scan lasts about a second).
+    let site_categories = opts.site_categories.clone();
+    let prepare = tokio::task::spawn_blocking(move || {
+        let _ = engine();
+        Detector::new(&canaries).map(|d| d.with_site_categories(&site_categories))
+    });
     if let Some(dir) = &opts.out_dir {
         std::fs::create_dir_all(dir.join("steps")).map_err(|e| ScanError::Evidence {
             path: dir.clone(),
@@ -103,6 +109,9 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
         .await
         .map_err(|e| ScanError::Browser(e.to_string()))?;
     let browser_info = browser.info();
+    let detector = prepare
+        .await
+        .map_err(|e| ScanError::Options(format!("preparing the detector: {e}")))??;
 
     let multi = opts.urls.len() > 1;
     progress.start(opts.urls.len() * opts.consent.len());
