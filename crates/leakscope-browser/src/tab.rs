@@ -30,6 +30,29 @@ pub struct Tab {
     session: String,
     target_id: String,
     context_id: String,
+    /// Set by `close`; a tab dropped without it (a cancelled scan: a
+    /// survey's per-site time budget) still disposes of its context.
+    closed: bool,
+}
+
+impl Drop for Tab {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        // Fire and forget: the page may hang, but its context must not
+        // outlive the scan that opened it in a browser kept for hours.
+        let (reply, _) = tokio::sync::oneshot::channel();
+        self.client.send(Cmd::Call {
+            method: "Target.disposeBrowserContext".into(),
+            session: None,
+            params: json!({"browserContextId": self.context_id}),
+            reply,
+        });
+        self.client.send(Cmd::RemoveTab {
+            context_id: self.context_id.clone(),
+        });
+    }
 }
 
 impl Tab {
@@ -46,6 +69,7 @@ impl Tab {
             session,
             target_id,
             context_id,
+            closed: false,
         }
     }
 
@@ -309,7 +333,7 @@ impl Tab {
     /// Waits briefly for in-flight requests and bodies, closes the context
     /// (page, frames, workers, popups) and returns everything not yet taken;
     /// requests still in flight come back with `finished: false`.
-    pub async fn close(self) -> Vec<Captured> {
+    pub async fn close(mut self) -> Vec<Captured> {
         let end = Instant::now() + Duration::from_secs(2);
         while Instant::now() < end {
             let busy = self.shared.lock().inflight > 0 || self.shared.pending_bodies() > 0;
@@ -331,6 +355,7 @@ impl Tab {
             context_id: self.context_id.clone(),
         });
         let _ = &self.target_id;
+        self.closed = true;
         self.shared.take_all()
     }
 }

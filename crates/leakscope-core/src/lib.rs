@@ -21,6 +21,7 @@ pub mod model;
 pub mod params;
 pub mod party;
 pub mod scan;
+pub mod survey;
 pub mod time;
 pub mod vendors;
 

@@ -86,9 +86,32 @@ impl SiteCategory {
         }
     }
 
+    /// A category name, or a common short name people put in site lists
+    /// (`crisis_line`, `mental_health`, `hiv`, `lab`…).
     pub fn parse(s: &str) -> Option<SiteCategory> {
-        let s = s.trim().to_ascii_lowercase().replace('-', "_");
-        SiteCategory::ALL.into_iter().find(|c| c.as_str() == s)
+        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        SiteCategory::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .or(match s.as_str() {
+                "crisis_line" | "crisis" | "mental_health" | "behavioral_health" => {
+                    Some(SiteCategory::CrisisMentalHealth)
+                }
+                "reproductive" | "family_planning" | "abortion" => {
+                    Some(SiteCategory::ReproductiveHealth)
+                }
+                "addiction" | "substance_use" | "recovery" => {
+                    Some(SiteCategory::AddictionTreatment)
+                }
+                "hiv" | "sexual_health" => Some(SiteCategory::HivSexualHealth),
+                "health_system" => Some(SiteCategory::Hospital),
+                "physician" | "doctor" => Some(SiteCategory::Clinic),
+                "lab" | "laboratory" => Some(SiteCategory::LabTesting),
+                "insurance" | "health_insurer" => Some(SiteCategory::Insurer),
+                "disability" | "eldercare" => Some(SiteCategory::DisabilityEldercare),
+                "none" | "not_health" | "other" => Some(SiteCategory::NonHealth),
+                _ => None,
+            })
     }
 
     /// Plain words: "a crisis line or mental health service".

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 pub use leakscope_browser::Device;
 pub use persona::Persona;
-pub use scan::{ScanOutput, persona_used, scan};
+pub use scan::{ScanOutput, Session, persona_used, scan};
 
 /// The page helper script (`page.js`), evaluated as `(<script>)(op, arg)`.
 pub const PAGE_JS: &str = include_str!("page.js");

@@ -80,114 +80,271 @@ fn slug(s: &str) -> String {
 /// in `RunInfo::errors`; only set-up failures (no browser, unwritable
 /// evidence directory, bad canary) are errors.
 pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<ScanOutput, ScanError> {
+    check(&opts)?;
+    let persona = opts.persona.clone().unwrap_or_else(Persona::random);
+    // The lexicon and vendor database compile while Chromium starts (both
+    // take tens of milliseconds; a one-page scan lasts about a second).
+    let prepare = {
+        let canaries = canaries_of(&opts, &persona);
+        let site_categories = opts.site_categories.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = engine();
+            Detector::new(&canaries).map(|d| d.with_site_categories(&site_categories))
+        })
+    };
+    let started = now_rfc3339();
+    let session = Session::start(opts.chrome.clone(), opts.chrome_args.clone()).await?;
+    let detector = prepare
+        .await
+        .map_err(|e| ScanError::Options(format!("preparing the detector: {e}")))??;
+    let (runs, hars) = session.drive(&opts, &persona, progress).await;
+    let browser_info = session.browser_info();
+    // Chromium takes a while to exit; analyse the HARs meanwhile (on two
+    // cores this hides most of the shutdown).
+    let closing = tokio::spawn(async move {
+        session.close().await;
+        tracing::debug!("browser closed");
+    });
+    let out = analyse(&opts, &detector, persona, runs, hars, browser_info, started);
+    let _ = closing.await;
+    finish(&opts, out)
+}
+
+fn check(opts: &ScanOptions) -> Result<(), ScanError> {
     if opts.urls.is_empty() {
         return Err(ScanError::Options("no URL to scan".into()));
     }
-    let persona = opts.persona.clone().unwrap_or_else(Persona::random);
-    let mut canaries = persona.canaries();
-    canaries.extend(opts.extra_canaries.iter().map(Canary::new));
-    // The lexicon and vendor database compile while Chromium starts (both
-    // take tens of milliseconds; a one-page scan lasts about a second).
-    let site_categories = opts.site_categories.clone();
-    let prepare = tokio::task::spawn_blocking(move || {
-        let _ = engine();
-        Detector::new(&canaries).map(|d| d.with_site_categories(&site_categories))
-    });
     if let Some(dir) = &opts.out_dir {
         std::fs::create_dir_all(dir.join("steps")).map_err(|e| ScanError::Evidence {
             path: dir.clone(),
             source: e,
         })?;
     }
-    let started = now_rfc3339();
-    let launch = LaunchOptions {
-        chrome: opts.chrome.clone(),
-        args: opts.chrome_args.clone(),
-        ..LaunchOptions::default()
-    };
-    let mut browser = Browser::launch(launch.clone())
-        .await
-        .map_err(|e| ScanError::Browser(e.to_string()))?;
-    let browser_info = browser.info();
-    let detector = prepare
-        .await
-        .map_err(|e| ScanError::Options(format!("preparing the detector: {e}")))??;
+    Ok(())
+}
 
-    let multi = opts.urls.len() > 1;
-    progress.start(opts.urls.len() * opts.consent.len());
-    let mut jobs = Vec::new();
-    for (si, url) in opts.urls.iter().enumerate() {
-        for &state in &opts.consent {
-            let name = if multi {
-                format!("{}-{}", si + 1, state.run_name())
-            } else {
-                state.run_name().to_owned()
-            };
-            jobs.push(RunCtx {
-                name,
-                url: url.clone(),
-                state,
-                opts: &opts,
-                persona: &persona,
-            });
-        }
+fn canaries_of(opts: &ScanOptions, persona: &Persona) -> Vec<Canary> {
+    let mut canaries = persona.canaries();
+    canaries.extend(opts.extra_canaries.iter().map(Canary::new));
+    canaries
+}
+
+/// One Chromium kept across scans: a survey scans thousands of sites on it,
+/// several at once, each run in a fresh context. A browser that dies is
+/// relaunched by the next scan that needs it.
+pub struct Session {
+    launch: LaunchOptions,
+    browser: tokio::sync::Mutex<Arc<Browser>>,
+}
+
+impl Session {
+    /// Launches Chromium (`chrome`: the binary, `None` finds one).
+    pub async fn start(
+        chrome: Option<PathBuf>,
+        chrome_args: Vec<String>,
+    ) -> Result<Session, ScanError> {
+        let launch = LaunchOptions {
+            chrome,
+            args: chrome_args,
+            ..LaunchOptions::default()
+        };
+        let browser = Browser::launch(launch.clone())
+            .await
+            .map_err(|e| ScanError::Browser(e.to_string()))?;
+        Ok(Session {
+            launch,
+            browser: tokio::sync::Mutex::new(Arc::new(browser)),
+        })
     }
-    let shared = SharedProgress(std::sync::Mutex::new(progress));
-    let mut runs: Vec<RunInfo> = Vec::new();
-    let mut hars: Vec<(String, Vec<u8>)> = Vec::new();
-    // A few runs at a time; results are kept in job order, so the output
-    // does not depend on which run finished first.
-    for chunk in jobs.chunks(opts.parallel.max(1)) {
-        if !browser.is_alive() {
+
+    /// The live browser, relaunched first if the last one died.
+    async fn browser(&self) -> Result<Arc<Browser>, ScanError> {
+        let mut slot = self.browser.lock().await;
+        if !slot.is_alive() {
             tracing::warn!("browser gone; relaunching");
-            browser = Browser::launch(launch.clone())
+            let fresh = Browser::launch(self.launch.clone())
                 .await
                 .map_err(|e| ScanError::Browser(e.to_string()))?;
+            // The dead one's process is reaped and its profile removed when
+            // the last run holding it lets go.
+            *slot = Arc::new(fresh);
         }
-        let done = futures::future::join_all(chunk.iter().map(|ctx| {
-            let browser = &browser;
-            let shared = &shared;
-            async move { run_one(browser, ctx, &mut ProgressHandle(shared)).await }
-        }))
-        .await;
-        let alive = browser.is_alive();
-        for (ctx, (mut info, captured)) in chunk.iter().zip(done) {
-            if !alive {
-                info.errors.push(PageError {
-                    url: ctx.url.clone(),
-                    step: None,
-                    kind: "crash".into(),
-                    message: "the browser died during this run; relaunched for the next".into(),
-                });
-            }
-            let har_name = format!("{}.har", ctx.name);
-            let mut har = leakscope_browser::har::to_har(&captured, &browser_info);
-            // The HAR is an output: session cookies, credential headers and
-            // body secrets go, exactly as in an evidence bundle's copy.
-            let redacted = leakscope_report::har::redact(&mut har);
-            if !redacted.is_empty() {
-                tracing::debug!("{}: {} secret(s) redacted", ctx.name, redacted.len());
-            }
-            let bytes = serde_json::to_vec_pretty(&har).unwrap_or_default();
-            if let Some(dir) = &opts.out_dir {
-                write(&dir.join(&har_name), &bytes)?;
-                info.har = Some(har_name.clone());
-            }
-            info.requests = captured.len() as u64;
-            hars.push((har_name, bytes));
-            runs.push(info);
-            ProgressHandle(&shared).run_done(&ctx.name);
+        Ok(slot.clone())
+    }
+
+    /// Product, user agent and flags of the current browser.
+    pub fn browser_info(&self) -> leakscope_core::scan::BrowserInfo {
+        match self.browser.try_lock() {
+            Ok(b) => b.info(),
+            Err(_) => leakscope_core::scan::BrowserInfo::default(),
         }
     }
-    // Chromium takes a while to exit; analyse the HARs meanwhile (on two
-    // cores this hides most of the shutdown).
-    let closing = tokio::spawn(async move {
-        browser.close().await;
-        tracing::debug!("browser closed");
-    });
 
-    // Analyse what the HARs say, as `analyze` would read them.
-    let mut pipeline = Pipeline::new(engine(), &detector);
+    /// Scans `opts.urls` in `opts.consent` states on this session's browser
+    /// (`opts.chrome` and `opts.chrome_args` are the session's, not read
+    /// here) and analyses what was captured, as `scan` does.
+    pub async fn scan(
+        &self,
+        opts: &ScanOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<ScanOutput, ScanError> {
+        check(opts)?;
+        let persona = opts.persona.clone().unwrap_or_else(Persona::random);
+        let detector = Detector::new(&canaries_of(opts, &persona))?
+            .with_site_categories(&opts.site_categories);
+        let started = now_rfc3339();
+        let (runs, hars) = self.drive(opts, &persona, progress).await;
+        let out = analyse(
+            opts,
+            &detector,
+            persona,
+            runs,
+            hars,
+            self.browser_info(),
+            started,
+        );
+        finish(opts, out)
+    }
+
+    /// Closes the browser (when no scan holds it any more).
+    pub async fn close(self) {
+        let browser = self.browser.into_inner();
+        match Arc::try_unwrap(browser) {
+            Ok(b) => b.close().await,
+            // A run still holds it (a cancelled scan): dropping kills it.
+            Err(shared) => drop(shared),
+        }
+    }
+
+    /// Runs every site × consent state, a few at once; a run never fails,
+    /// trouble becomes its errors and status.
+    async fn drive(
+        &self,
+        opts: &ScanOptions,
+        persona: &Persona,
+        progress: &mut dyn Progress,
+    ) -> (Vec<RunInfo>, Vec<(String, Vec<u8>)>) {
+        let multi = opts.urls.len() > 1;
+        progress.start(opts.urls.len() * opts.consent.len());
+        let mut jobs = Vec::new();
+        for (si, url) in opts.urls.iter().enumerate() {
+            for &state in &opts.consent {
+                let name = if multi {
+                    format!("{}-{}", si + 1, state.run_name())
+                } else {
+                    state.run_name().to_owned()
+                };
+                jobs.push(RunCtx {
+                    name,
+                    url: url.clone(),
+                    state,
+                    opts,
+                    persona,
+                });
+            }
+        }
+        let shared = SharedProgress(std::sync::Mutex::new(progress));
+        let mut runs: Vec<RunInfo> = Vec::new();
+        let mut hars: Vec<(String, Vec<u8>)> = Vec::new();
+        // A few runs at a time; results are kept in job order, so the output
+        // does not depend on which run finished first.
+        for chunk in jobs.chunks(opts.parallel.max(1)) {
+            let browser = match self.browser().await {
+                Ok(b) => b,
+                Err(e) => {
+                    for ctx in chunk {
+                        runs.push(not_started(ctx, &e.to_string()));
+                        ProgressHandle(&shared).run_done(&ctx.name);
+                    }
+                    continue;
+                }
+            };
+            let done = futures::future::join_all(chunk.iter().map(|ctx| {
+                let browser = &browser;
+                let shared = &shared;
+                async move { run_one(browser, ctx, &mut ProgressHandle(shared)).await }
+            }))
+            .await;
+            let alive = browser.is_alive();
+            let browser_info = browser.info();
+            for (ctx, (mut info, captured)) in chunk.iter().zip(done) {
+                if !alive {
+                    info.errors.push(PageError {
+                        url: ctx.url.clone(),
+                        step: None,
+                        kind: "crash".into(),
+                        message: "the browser died during this run; relaunched for the next".into(),
+                    });
+                }
+                let har_name = format!("{}.har", ctx.name);
+                let mut har = leakscope_browser::har::to_har(&captured, &browser_info);
+                // The HAR is an output: session cookies, credential headers and
+                // body secrets go, exactly as in an evidence bundle's copy.
+                let redacted = leakscope_report::har::redact(&mut har);
+                if !redacted.is_empty() {
+                    tracing::debug!("{}: {} secret(s) redacted", ctx.name, redacted.len());
+                }
+                let bytes = serde_json::to_vec_pretty(&har).unwrap_or_default();
+                if let Some(dir) = &opts.out_dir {
+                    match write(&dir.join(&har_name), &bytes) {
+                        Ok(()) => info.har = Some(har_name.clone()),
+                        Err(e) => tracing::error!("{e}"),
+                    }
+                }
+                info.requests = captured.len() as u64;
+                hars.push((har_name, bytes));
+                runs.push(info);
+                ProgressHandle(&shared).run_done(&ctx.name);
+            }
+        }
+        (runs, hars)
+    }
+}
+
+/// A run that never started: the browser could not be (re)launched.
+fn not_started(ctx: &RunCtx<'_>, message: &str) -> RunInfo {
+    let failure = LoadFailure {
+        kind: "crash".into(),
+        message: format!("no browser for this run: {message}"),
+    };
+    RunInfo {
+        name: ctx.name.clone(),
+        site: ctx.url.clone(),
+        consent: consent_name(ctx.state).into(),
+        device: ctx.opts.device.as_str().into(),
+        status: RunStatus::NotLoaded,
+        errors: vec![PageError {
+            url: ctx.url.clone(),
+            step: None,
+            kind: failure.kind.clone(),
+            message: failure.message.clone(),
+        }],
+        failure: Some(failure),
+        ..RunInfo::default()
+    }
+}
+
+fn consent_name(state: ConsentState) -> &'static str {
+    match state {
+        ConsentState::None => "none",
+        ConsentState::Reject => "rejected",
+        ConsentState::Accept => "accepted",
+        ConsentState::Gpc => "gpc",
+    }
+}
+
+/// Reads the runs' HARs back as `analyze` would, with the live DOM of every
+/// step for who the site is.
+fn analyse(
+    opts: &ScanOptions,
+    detector: &Detector,
+    persona: Persona,
+    runs: Vec<RunInfo>,
+    hars: Vec<(String, Vec<u8>)>,
+    browser: leakscope_core::scan::BrowserInfo,
+    started: String,
+) -> ScanOutput {
+    let mut pipeline = Pipeline::new(engine(), detector);
     let mut exchanges = Vec::new();
     for (label, bytes) in &hars {
         let r = leakscope_ingest::read_reader(
@@ -217,25 +374,28 @@ pub async fn scan(opts: ScanOptions, progress: &mut dyn Progress) -> Result<Scan
     }
     let report = pipeline.finish();
     tracing::debug!("analysed");
-    let _ = closing.await;
     let info = ScanInfo {
         runs,
         // A load-only scan types nothing: no persona to report.
-        canaries: if persona_used(&opts) {
+        canaries: if persona_used(opts) {
             persona.infos()
         } else {
             Vec::new()
         },
-        browser: browser_info,
+        browser,
         started,
         finished: now_rfc3339(),
     };
-    let out = ScanOutput {
+    ScanOutput {
         report,
         info,
         exchanges,
         persona,
-    };
+    }
+}
+
+/// Writes results.json beside the evidence.
+fn finish(opts: &ScanOptions, out: ScanOutput) -> Result<ScanOutput, ScanError> {
     if let Some(dir) = &opts.out_dir {
         // The same document `--format json` writes, so `report`, `diff` and
         // `--baseline` read it as they read any other results.
@@ -319,13 +479,7 @@ async fn run_one(
     let mut info = RunInfo {
         name: ctx.name.clone(),
         site: ctx.url.clone(),
-        consent: match ctx.state {
-            ConsentState::None => "none",
-            ConsentState::Reject => "rejected",
-            ConsentState::Accept => "accepted",
-            ConsentState::Gpc => "gpc",
-        }
-        .into(),
+        consent: consent_name(ctx.state).into(),
         device: opts.device.as_str().into(),
         ..RunInfo::default()
     };
