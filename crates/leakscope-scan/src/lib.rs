@@ -168,7 +168,7 @@ impl Default for ScanOptions {
 }
 
 /// Progress events for a progress bar.
-pub trait Progress: Send {
+pub trait Progress: Send + Sync {
     /// Total runs (sites × consent states), once at the start.
     fn start(&mut self, _runs: usize) {}
     /// A human-readable line: `reject https://… 3-click "Refill"`.

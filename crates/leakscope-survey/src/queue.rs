@@ -363,9 +363,9 @@ async fn store_rows(
     events: &[EventRow],
     findings: &[FindingRow],
 ) -> Result<(), SurveyError> {
-    // Rows of an earlier, interrupted attempt cannot exist (results are
-    // written in the transaction that ends the lease), but a retried site
-    // that was reset by `retry` may have some: start clean.
+    // Rows of an earlier attempt cannot exist (results are written in the
+    // transaction that ends the lease; `retry` deletes them): this is a
+    // guard, not a path taken.
     for table in ["runs", "events", "findings", "finding_categories"] {
         tx.exec(
             &format!("DELETE FROM {table} WHERE survey = $1 AND site_id = $2"),
@@ -467,13 +467,13 @@ pub async fn reclaim_local(store: &Store, survey: &str) -> Result<u64, SurveyErr
     let mut freed = 0;
     for o in owners {
         let owner = o[0].str();
-        let Some((h, pid)) = owner.rsplit_once(':') else {
+        let Some((h, pid)) = owner_parts(&owner) else {
             continue;
         };
-        let Ok(pid) = pid.parse::<u32>() else {
-            continue;
-        };
-        if h == host && pid != std::process::id() && !process_alive(pid) {
+        // Same machine, not this worker, and its process is gone (or this
+        // process has its pid now: it was restarted).
+        let gone = pid == std::process::id() || !process_alive(pid);
+        if h == host && owner != worker_id() && gone {
             freed += store
                 .exec(
                     "UPDATE sites SET status = 'pending', lease_owner = NULL, lease_token = NULL, lease_until = NULL WHERE survey = $1 AND lease_owner = $2 AND status = 'running'",
@@ -493,14 +493,28 @@ pub async fn retry(store: &Store, survey: &str, all: bool) -> Result<u64, Survey
     } else {
         "status IN ('unreachable', 'error')"
     };
-    store
-        .exec(
+    let mut tx = store.begin().await?;
+    // The old results go with the old status: views and reports must not
+    // count a site being scanned again.
+    for table in ["runs", "events", "findings", "finding_categories"] {
+        tx.exec(
             &format!(
-                "UPDATE sites SET status = 'pending', attempts = 0, not_before = 0, failure_kind = NULL, failure_message = NULL WHERE survey = $1 AND {which}"
+                "DELETE FROM {table} WHERE survey = $1 AND site_id IN (SELECT id FROM sites WHERE survey = $1 AND {which})"
             ),
             &[survey.into()],
         )
-        .await
+        .await?;
+    }
+    let n = tx
+        .exec(
+            &format!(
+                "UPDATE sites SET status = 'pending', attempts = 0, not_before = 0, failure_kind = NULL, failure_message = NULL, finished = NULL, duration_ms = NULL, worker = NULL, evidence = NULL, requests = 0, vendors = '', meta_pixel = 0, findings = 0, max_severity = NULL, health_with_identity = 0, tracking_after_reject = 0, completions = 0 WHERE survey = $1 AND {which}"
+            ),
+            &[survey.into()],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 pub async fn counts(store: &Store, survey: &str) -> Result<Counts, SurveyError> {
@@ -671,9 +685,32 @@ pub async fn read(store: &Store, name: Option<&str>) -> Result<SurveyData, Surve
     })
 }
 
-/// This worker's name in leases: `host:pid`.
+/// This worker's name in leases: `host:pid:nonce`. The nonce tells a
+/// restarted process that got the same pid (PID 1 in a container) from its
+/// dead predecessor, whose leases it must not renew.
 pub fn worker_id() -> String {
-    format!("{}:{}", hostname(), std::process::id())
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        format!(
+            "{}:{}:{:08x}",
+            hostname(),
+            std::process::id(),
+            rand::random::<u32>()
+        )
+    })
+    .clone()
+}
+
+/// `host:pid:nonce` (or an older `host:pid`) → (host, pid).
+fn owner_parts(owner: &str) -> Option<(&str, u32)> {
+    let mut parts = owner.rsplitn(3, ':');
+    let last = parts.next()?;
+    let mid = parts.next()?;
+    match (parts.next(), mid.parse::<u32>(), last.parse::<u32>()) {
+        (Some(host), Ok(pid), _) => Some((host, pid)),
+        (None, _, Ok(pid)) => Some((mid, pid)),
+        _ => None,
+    }
 }
 
 fn hostname() -> String {
@@ -696,5 +733,20 @@ fn process_alive(pid: u32) -> bool {
             .rsplit_once(')')
             .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
         Err(_) => !std::path::Path::new("/proc/self").exists(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_names_carry_host_pid_and_a_nonce() {
+        let me = worker_id();
+        assert_eq!(me, worker_id(), "one name per process");
+        let (host, pid) = owner_parts(&me).unwrap();
+        assert_eq!((host, pid), (hostname().as_str(), std::process::id()));
+        assert_eq!(owner_parts("box:42"), Some(("box", 42)));
+        assert_eq!(owner_parts("a:b:c"), None);
     }
 }

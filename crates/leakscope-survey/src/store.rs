@@ -12,6 +12,10 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::SurveyError;
 
 const SCHEMA: &str = include_str!("schema.sql");
+/// Bump when schema.sql or views.sql change: a database at this version is
+/// used as it is (no DDL, so `status`, `report` and `export` need no rights
+/// to create, and users' own views on ours are left alone).
+const SCHEMA_VERSION: i64 = 1;
 const VIEWS: &str = include_str!("views.sql");
 /// Any constant: serialises schema set-up between workers starting at once.
 const PG_SETUP_LOCK: i64 = 0x1ea6_5c09e;
@@ -233,14 +237,25 @@ impl Store {
     }
 
     async fn setup(&self) -> Result<(), SurveyError> {
+        let current = self
+            .query("SELECT version FROM survey_schema", &[])
+            .await
+            .ok()
+            .and_then(|r| r.first().map(|r| r[0].int()));
+        if current == Some(SCHEMA_VERSION) {
+            return Ok(());
+        }
+        let stamp = format!(
+            "CREATE TABLE IF NOT EXISTS survey_schema (version BIGINT NOT NULL); DELETE FROM survey_schema; INSERT INTO survey_schema (version) VALUES ({SCHEMA_VERSION});"
+        );
         let mut c = self.conn.lock().await;
         let r = match &mut *c {
             Conn::Sqlite(c) => c
-                .execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} {VIEWS} COMMIT;"))
+                .execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} {VIEWS} {stamp} COMMIT;"))
                 .map_err(|e| e.to_string()),
             Conn::Postgres { client: c, .. } => c
                 .batch_execute(&format!(
-                    "BEGIN; SELECT pg_advisory_xact_lock({PG_SETUP_LOCK}); {SCHEMA} {VIEWS} COMMIT;"
+                    "BEGIN; SELECT pg_advisory_xact_lock({PG_SETUP_LOCK}); {SCHEMA} {VIEWS} {stamp} COMMIT;"
                 ))
                 .await
                 .map_err(|e| pg_message(&e)),

@@ -3,6 +3,7 @@
 //! lease. Any number of workers (processes, machines) can share a database.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -101,8 +102,14 @@ pub async fn work(
     let browser = session.browser_info();
     queue::set_browser(store, &opts.survey, &browser.product).await?;
     let parallel = opts.parallel.max(1);
+    // Each site is its own task: the analysis and report of one site use
+    // the other core while the next site's page loads, and the heartbeat
+    // below never waits behind them.
+    let session = Arc::new(session);
+    let shared = Arc::new(opts.clone());
     let mut summary = WorkSummary::default();
     let mut inflight = FuturesUnordered::new();
+    let mut aborts: Vec<tokio::task::AbortHandle> = Vec::new();
     let mut heartbeat = tokio::time::interval(opts.lease_ttl / 3);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -126,7 +133,30 @@ pub async fn work(
                     lease.url,
                     lease.attempt
                 );
-                inflight.push(scan_site(&session, opts, lease, owner.clone()));
+                let (session, o, w, l) = (
+                    session.clone(),
+                    shared.clone(),
+                    owner.clone(),
+                    lease.clone(),
+                );
+                let task = tokio::spawn(async move { scan_site(&session, &o, l, w).await });
+                aborts.push(task.abort_handle());
+                let backoff = opts.backoff;
+                inflight.push(async move {
+                    match task.await {
+                        Ok(done) => done,
+                        // A panic in a scan is our bug: the site is retried
+                        // (and ends as an error after its attempts).
+                        Err(e) => (
+                            lease,
+                            Outcome::Retry {
+                                kind: "scanner".into(),
+                                message: format!("the scan stopped: {e}"),
+                                retry_after: backoff,
+                            },
+                        ),
+                    }
+                });
             }
         }
         if inflight.is_empty() {
@@ -140,14 +170,21 @@ pub async fn work(
             }
         }
         tokio::select! {
+            // A stop wins over a scan that ended at the same moment (Ctrl-C
+            // on a terminal reaches Chromium too, and its crash is no
+            // verdict on the site).
+            biased;
             _ = &mut stop => {
                 summary.interrupted = true;
-                // Give back what is held; the scans are dropped with it.
+                for a in &aborts {
+                    a.abort();
+                }
                 drop(std::mem::take(&mut inflight));
                 queue::release(store, &opts.survey, &owner).await?;
                 break;
             }
             Some((lease, outcome)) = inflight.next(), if !inflight.is_empty() => {
+                aborts.retain(|a| !a.is_finished());
                 match queue::complete(store, &opts.survey, &lease, &outcome).await? {
                     false => {
                         summary.lost += 1;
@@ -175,7 +212,11 @@ pub async fn work(
         }
     }
     drop(inflight);
-    session.close().await;
+    match Arc::try_unwrap(session) {
+        Ok(s) => s.close().await,
+        // Aborted scans still hold it: dropping it kills Chromium.
+        Err(s) => drop(s),
+    }
     Ok(summary)
 }
 
@@ -184,7 +225,7 @@ pub async fn work(
 fn transient(kind: &str) -> bool {
     matches!(
         kind,
-        "timeout" | "connection" | "refused" | "crash" | "budget" | "scanner"
+        "timeout" | "connection" | "refused" | "crash" | "budget" | "scanner" | "other"
     )
 }
 
