@@ -10,6 +10,9 @@
 //! - [`redact`] and [`har`]: secrets out of every output and every HAR copy.
 //! - [`bundle`]: signed, hash-chained evidence bundles and their verification.
 //! - [`gate`]: CI gate (`--fail-on`), baselines of accepted findings, diffs of two runs.
+//! - [`survey_html`] and [`survey_export`]: a survey of many sites as one HTML
+//!   page, and its tables (sites, runs, events, findings) as CSV, JSON Lines
+//!   or Parquet.
 
 pub mod bundle;
 pub mod csv_out;
@@ -22,10 +25,14 @@ pub mod redact;
 pub mod results;
 pub mod sarif;
 pub mod story;
+pub mod survey_export;
+pub mod survey_html;
 mod time;
 
 pub use html::clip;
 pub use results::{InputSummary, Results, Summary};
+pub use survey_export::{ExportFormat, write_exports};
+pub use survey_html::{SurveyHtmlOptions, render_survey_html};
 
 /// Everything that can go wrong producing or checking a report.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +55,12 @@ pub enum Error {
     Template(#[from] minijinja::Error),
     #[error("CSV: {0}")]
     Csv(#[from] csv::Error),
+    #[error("{what}: Parquet: {source}")]
+    Parquet {
+        what: String,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
     #[error("signing key {what}: {message}")]
     Key { what: String, message: String },
 }
