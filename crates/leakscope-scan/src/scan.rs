@@ -33,9 +33,10 @@ pub struct ScanOutput {
 
 /// Care-seeking buttons and links, by accessible name.
 const CARE_ACTIONS: &str = r"\b(book|schedul|refill|call|add to (cart|bag|basket)|appointment|order|buy|checkout|transfer|consult|results?|request|register|sign up)";
-/// How long to give autoconsent on a loaded, quiet page before deciding
-/// there is no banner (its detection runs at DOM ready; this covers a slow
-/// first rule pass on 2 cores).
+/// How long after the start page's load event autoconsent gets before a
+/// quiet page with no consent platform is taken to have no banner (its
+/// detection runs from DOM ready; this covers a slow first rule pass on 2
+/// cores).
 const NO_BANNER_GRACE: Duration = Duration::from_millis(1000);
 
 /// The vendor database, compiled once per process.
@@ -555,6 +556,7 @@ async fn run_one(
         progress,
         dead: false,
         start: None,
+        loaded_at: None,
     };
     match &opts.journey {
         Some(j) => r.declarative(j, &driver).await,
@@ -712,6 +714,8 @@ struct Runner<'a, 'p> {
     dead: bool,
     /// How the start page's navigation ended (the run's first `goto`).
     start: Option<Result<(), LoadFailure>>,
+    /// When the start page's load event fired.
+    loaded_at: Option<Instant>,
 }
 
 impl Runner<'_, '_> {
@@ -860,6 +864,9 @@ impl Runner<'_, '_> {
             }
         );
         let first = self.start.is_none();
+        if first && matches!(res, Ok(Ok(_))) {
+            self.loaded_at = Some(Instant::now());
+        }
         let (err, http_error) = match res {
             Ok(Ok(nav)) => (None, nav.status.filter(|s| *s >= 400)),
             Ok(Err(e)) => (Some(page_error(url, Some(&id), &e)), None),
@@ -911,7 +918,10 @@ impl Runner<'_, '_> {
             if failed {
                 break "click failed";
             }
-            if !detected && cmp_assets.is_none() && now >= started + NO_BANNER_GRACE {
+            // The grace counts from the load event: autoconsent's detection
+            // ran from DOM ready on, while the page settled.
+            let grace_end = self.loaded_at.unwrap_or(started) + NO_BANNER_GRACE;
+            if !detected && cmp_assets.is_none() && now >= grace_end {
                 break "no banner: nothing detected on the quiet page, no consent platform loaded";
             }
             if now >= deadline {
