@@ -16,6 +16,7 @@ mod evidence;
 mod gateway_cmd;
 mod output;
 mod progress;
+mod survey_cmd;
 
 // Decoding is allocation-bound; mimalloc measured +10% on the corpus mix and
 // +27% on Meta Pixel requests over glibc malloc (cargo bench -p leakscope-core).
@@ -179,6 +180,10 @@ nothing was checked, which is not the same as a clean site.")]
     /// The gateway's hash-chained audit log.
     #[command(subcommand)]
     Audit(gateway_cmd::AuditCmd),
+    /// Sector surveys: scan every site of a list (thousands), resumable after
+    /// any stop, results in one database (SQLite, or PostgreSQL shared by
+    /// workers on many machines), a survey report and exports.
+    Survey(survey_cmd::SurveyArgs),
 }
 
 #[derive(Args)]
@@ -519,6 +524,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Gateway(a) => gateway_cmd::gateway(a).map(|()| EXIT_OK),
+        Command::Survey(a) => survey_cmd::survey(a),
         // Exit 1: the audit log does not verify (distinct from usage errors).
         Command::Audit(c) => Ok(if gateway_cmd::audit(c)? {
             EXIT_OK

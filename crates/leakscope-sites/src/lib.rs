@@ -5,10 +5,14 @@
 //! - `fixtures`: small pages that each exercise one capture path (GET pixel,
 //!   form POST, sendBeacon, iframe, workers, consent banner, hostile pages).
 //! - `pharmacy`: the demo site, Northwind Pharmacy, with its tracker tags.
+//! - [`farm`]: the test farm, hundreds of made-up sites of known kinds (clean,
+//!   leaking, consent banners, and every way a site fails to load), each
+//!   with its expected scan outcome, for surveys.
 //!
 //! Nothing here contacts the outside world: Chromium resolves every host to
 //! this server (`SiteServer::chrome_args`).
 
+pub mod farm;
 pub mod fixtures;
 pub mod pharmacy;
 pub mod server;

@@ -185,7 +185,9 @@ pub async fn work(
             }
             Some((lease, outcome)) = inflight.next(), if !inflight.is_empty() => {
                 aborts.retain(|a| !a.is_finished());
-                match queue::complete(store, &opts.survey, &lease, &outcome).await? {
+                let stored = queue::complete(store, &opts.survey, &lease, &outcome).await?;
+                progress.counts(&queue::counts(store, &opts.survey).await?);
+                match stored {
                     false => {
                         summary.lost += 1;
                         tracing::warn!("site {} ({}): lease lost while scanning; another worker has it, this result is dropped", lease.site_id, lease.url);
@@ -201,7 +203,6 @@ pub async fn work(
                         }
                     },
                 }
-                progress.counts(&queue::counts(store, &opts.survey).await?);
             }
             _ = heartbeat.tick() => {
                 queue::heartbeat(store, &opts.survey, &owner, opts.lease_ttl).await?;
