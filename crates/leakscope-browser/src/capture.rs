@@ -403,17 +403,30 @@ impl TabShared {
     }
 
     pub fn on_target_crashed(&self, target_id: &str, kind: TargetType, status: String) {
-        let main = {
+        let (main, known) = {
             let st = self.lock();
-            st.main_target.as_deref() == Some(target_id)
+            (
+                st.main_target.as_deref() == Some(target_id),
+                st.crashed.is_some(),
+            )
+        };
+        // Chromium reports one crash twice (Target.targetCrashed with a
+        // status, Inspector.targetCrashed without): one incident.
+        if main && known {
+            return;
+        }
+        let status = if status.is_empty() {
+            String::new()
+        } else {
+            format!(" ({status})")
         };
         self.incident(Incident::new(
             IncidentKind::Crash,
             String::new(),
-            format!("{} target crashed {status}", kind.as_str()),
+            format!("the {} renderer crashed{status}", kind.as_str()),
         ));
         if main {
-            self.mark_crashed("the page crashed");
+            self.mark_crashed("the page's renderer crashed (the browser itself went on)");
         }
     }
 

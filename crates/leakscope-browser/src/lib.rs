@@ -65,7 +65,8 @@ pub enum BrowserError {
     Cdp { method: String, message: String },
     #[error("{what} timed out after {after:?}")]
     Timeout { what: String, after: Duration },
-    #[error("browser gone: {0}")]
+    /// The page's renderer or the browser itself died; the text says which.
+    #[error("{0}")]
     Crashed(String),
     #[error("navigation to {url} failed: {error}")]
     Navigation { url: String, error: String },

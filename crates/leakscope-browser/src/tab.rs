@@ -234,6 +234,10 @@ impl Tab {
             if now >= end {
                 return false;
             }
+            // A crashed page's requests never finish: nothing to wait for.
+            if self.check().is_err() {
+                return false;
+            }
             let (inflight, last) = {
                 let st = self.shared.lock();
                 (st.inflight, st.last_activity)

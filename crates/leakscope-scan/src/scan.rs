@@ -638,23 +638,31 @@ async fn consent_loop(
             }
             reply
         };
-        match reply {
-            Reply::Nothing => {}
-            Reply::Evaluate(js) => {
-                if let Err(e) = tab.evaluate_for(&call, &js, t).await {
-                    tracing::debug!("autoconsent reply: {e}");
+        let answer = async {
+            match reply {
+                Reply::Nothing => {}
+                Reply::Evaluate(js) => {
+                    if let Err(e) = tab.evaluate_for(&call, &js, t).await {
+                        tracing::debug!("autoconsent reply: {e}");
+                    }
+                }
+                Reply::EvalThenRespond { id, code } => {
+                    let ok = matches!(
+                        tab.evaluate_for(&call, &autoconsent::eval_wrapper(&code), t)
+                            .await,
+                        Ok(Value::Bool(true))
+                    );
+                    let _ = tab
+                        .evaluate_for(&call, &autoconsent::eval_response(&id, ok), t)
+                        .await;
                 }
             }
-            Reply::EvalThenRespond { id, code } => {
-                let ok = matches!(
-                    tab.evaluate_for(&call, &autoconsent::eval_wrapper(&code), t)
-                        .await,
-                    Ok(Value::Bool(true))
-                );
-                let _ = tab
-                    .evaluate_for(&call, &autoconsent::eval_response(&id, ok), t)
-                    .await;
-            }
+        };
+        // A reply into a crashed or hung page would hold the run's end for
+        // the whole command timeout: the stop signal ends it.
+        tokio::select! {
+            _ = answer => {}
+            _ = &mut stop => return,
         }
     }
 }
@@ -687,7 +695,7 @@ fn failure_of(url: &str, e: &PageError) -> LoadFailure {
         },
         "crash" => LoadFailure {
             kind: "crash".into(),
-            message: format!("the browser crashed loading {url} ({})", e.message),
+            message: format!("crashed loading {url}: {}", e.message),
         },
         _ => match e.message.find("net::") {
             Some(i) => LoadFailure::from_net_error(
