@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `leakscope survey` throughput and memory on the made-up site farm
-# (benchmark, not CI). IT TAKES LONG: about an hour and a half on 2 cores with
+# (benchmark, not CI). IT TAKES LONG: about half an hour on 2 cores with
 # the defaults (four surveys of SITES sites, two of them on PostgreSQL, a
 # RSS_SITES-site survey, Blacklight over K sites). Loopback only: the farm
 # serves made-up sites on 127.0.0.1 and Chromium is pointed at it with the
@@ -35,7 +35,7 @@ cd "$(dirname "$0")/.."
 SITES=${SITES:-200}          # sites per survey in (a), (b), (d)
 RSS_SITES=${RSS_SITES:-1000} # sites of the survey in (e); = SITES reuses (a)
 K=${K:-30}                   # sites for Blacklight in (c)
-PARALLEL=${PARALLEL:-2}      # --parallel of every worker but (c)'s
+PARALLEL=${PARALLEL:-4}      # --parallel of every worker but (c)'s (the survey default on 2 cores)
 CHROME=${CHROME:-/usr/lib/chromium/chromium}
 T=${CARGO_TARGET_DIR:-target}
 W=$T/bench-survey

@@ -141,6 +141,25 @@ pub fn html(data: &[u8]) {
     );
 }
 
+/// `site_html`: who a site is, from arbitrary page HTML (a hostile page in
+/// a HAR or a live DOM). No panic, evidence bounded, the profile of the
+/// page's own site only.
+pub fn site_html(data: &[u8]) {
+    use leakscope_detect::HealthMatcher;
+    use leakscope_detect::site::{MAX_EVIDENCE, SiteCollector, SiteKnowledge};
+    static KNOWLEDGE: std::sync::LazyLock<(SiteKnowledge, HealthMatcher)> =
+        std::sync::LazyLock::new(|| (SiteKnowledge::builtin(), HealthMatcher::builtin()));
+    let html = String::from_utf8_lossy(data);
+    let mut c = SiteCollector::new();
+    c.document("https://clinic.example/contact", &html);
+    let profiles = c.profiles(&KNOWLEDGE.0, &KNOWLEDGE.1);
+    assert!(profiles.len() <= 1, "one page, one site: {profiles:?}");
+    for p in &profiles {
+        assert_eq!(p.site, "clinic.example");
+        assert!(p.evidence.len() <= MAX_EVIDENCE);
+    }
+}
+
 /// Event-endpoint URLs of every product in the built-in vendor database,
 /// plus look-alikes on first-party hosts that reach the proxy detection.
 pub fn vendor_urls() -> Vec<String> {

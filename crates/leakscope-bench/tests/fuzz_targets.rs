@@ -110,6 +110,16 @@ proptest! {
     }
 
     #[test]
+    fn site_html_random_bytes(data in prop::collection::vec(any::<u8>(), 0..512)) {
+        fuzz::site_html(&data);
+    }
+
+    #[test]
+    fn site_html_shaped(parts in prop::collection::vec(html_part(), 0..12)) {
+        fuzz::site_html(parts.concat().as_bytes());
+    }
+
+    #[test]
     fn params_random_bytes(data in prop::collection::vec(any::<u8>(), 0..512)) {
         fuzz::params(&data);
     }

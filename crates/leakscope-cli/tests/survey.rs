@@ -172,6 +172,24 @@ fn survey_of_200_sites_gives_each_its_expected_status_and_findings() {
             ));
         }
     }
+    // And exactly the expected findings: the distinct rules per site.
+    let c = rusqlite::Connection::open(out.join("survey.db")).unwrap();
+    for s in &sites {
+        let mut st = c
+            .prepare("SELECT DISTINCT rule FROM findings WHERE site_id = ?1 ORDER BY rule")
+            .unwrap();
+        let rules: Vec<String> = st
+            .query_map([s.id as i64], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        if rules != s.expected.rules {
+            wrong.push(format!(
+                "{} {:?}: rules {:?}, expected {:?}",
+                s.url, s.kind, rules, s.expected.rules
+            ));
+        }
+    }
     assert!(
         wrong.is_empty(),
         "{} site(s) differ:\n{}\n\nlog:\n{text}",
@@ -181,7 +199,6 @@ fn survey_of_200_sites_gives_each_its_expected_status_and_findings() {
     // Each scanned site has its evidence and report; the survey has its report.
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("Content-Security-Policy"));
-    let c = rusqlite::Connection::open(out.join("survey.db")).unwrap();
     let evidence: Vec<String> = c
         .prepare("SELECT evidence FROM sites WHERE status = 'done'")
         .unwrap()

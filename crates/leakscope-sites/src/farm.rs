@@ -162,6 +162,14 @@ impl FarmKind {
             ),
             health_with_identity: self == FarmKind::HealthLeak,
             tracking_after_reject: self == FarmKind::ConsentIgnored,
+            rules: match self {
+                // A drug page's automatic Microdata event also names the
+                // refill (a care action); see `expected_of` for the pages.
+                FarmKind::HealthLeak => &["health_with_identity"],
+                FarmKind::SensitiveSite => &["sensitive_site_page_view"],
+                FarmKind::ConsentIgnored => &["consent.ignored"],
+                _ => &[],
+            },
         }
     }
 }
@@ -181,6 +189,8 @@ pub struct Expected {
     /// A `consent.ignored` finding: a tracker kept receiving events after
     /// the banner was refused.
     pub tracking_after_reject: bool,
+    /// The distinct rules of the site's findings, sorted.
+    pub rules: &'static [&'static str],
 }
 
 /// One made-up site.
@@ -398,8 +408,17 @@ fn site(id: usize) -> FarmSite {
         organisation,
         state: STATES[(id * 5) % STATES.len()].to_owned(),
         category,
-        expected: kind.expected(),
+        expected: expected_of(kind, id),
     }
+}
+
+/// `FarmKind::expected`, with the findings of the page variant site `id` shows.
+fn expected_of(kind: FarmKind, id: usize) -> Expected {
+    let mut e = kind.expected();
+    if kind == FarmKind::HealthLeak && matches!(leak_page(id), LeakPage::Drug(_)) {
+        e.rules = &["care_action_with_identity", "health_with_identity"];
+    }
+    e
 }
 
 /// Which of `len` variants site `id` shows (spread over the ids of a kind).
