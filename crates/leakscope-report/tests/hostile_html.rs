@@ -9,17 +9,13 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use leakscope_core::scan::{BrowserInfo, LoadFailure, RunInfo, RunStatus, ScanInfo, StepInfo};
 use leakscope_report::html;
 
-const CHROMIUM: &str = "/usr/lib/chromium/chromium";
+use common::chromium::{CHROMIUM, dump_dom, sink};
 
 /// Each payload, if it ran or became markup, would set the title to PWNED
 /// and/or fetch from the sink host.
@@ -118,70 +114,6 @@ fn hostile_results() -> leakscope_report::Results {
         finished: "2024".into(),
     });
     r
-}
-
-/// A loopback listener that records every connection's first bytes.
-fn sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s2 = seen.clone();
-    std::thread::spawn(move || {
-        for c in l.incoming().flatten() {
-            let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
-            let mut buf = [0u8; 512];
-            let n = (&c).read(&mut buf).unwrap_or(0);
-            if let Ok(mut v) = s2.lock() {
-                v.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-    });
-    (port, seen)
-}
-
-fn dump_dom(file: &Path, port: u16, profile: &Path) -> String {
-    let mut child = Command::new(CHROMIUM)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-default-apps",
-            "--disable-extensions",
-            "--metrics-recording-only",
-            "--virtual-time-budget=3000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--host-resolver-rules=MAP * 127.0.0.1:{port}"))
-        .arg(format!("--proxy-server=http://127.0.0.1:{port}"))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", file.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromium starts (scripts/setup.sh installs it)");
-    let mut out = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    reader.join().expect("reader")
 }
 
 fn check_dom(dom: &str, what: &str) {

@@ -4,14 +4,12 @@
 //! text, an empty survey, and the page in headless Chromium (its sort script
 //! runs under the CSP, no payload does, no request leaves the page).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use leakscope_core::survey::{
@@ -22,7 +20,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use sha2::{Digest, Sha256};
 
-const CHROMIUM: &str = "/usr/lib/chromium/chromium";
+use common::chromium::{CHROMIUM, dump_dom, sink};
 
 fn s(x: &str) -> String {
     x.to_owned()
@@ -710,71 +708,6 @@ fn an_empty_survey_renders() {
     let page = render_survey_html(&d, &opts()).expect("renders");
     assert!(page.contains("5 sites in the list: 0 scanned, 5 not scanned yet."));
     assert!(!page.contains("NaN"));
-}
-
-/// A loopback listener that records every connection's first bytes.
-fn sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s2 = seen.clone();
-    std::thread::spawn(move || {
-        for c in l.incoming().flatten() {
-            let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
-            let mut buf = [0u8; 512];
-            let n = (&c).read(&mut buf).unwrap_or(0);
-            if let Ok(mut v) = s2.lock() {
-                v.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-    });
-    (port, seen)
-}
-
-/// The DOM after scripts ran, from headless Chromium (as `hostile_html.rs`).
-fn dump_dom(file: &Path, port: u16, profile: &Path) -> String {
-    let mut child = Command::new(CHROMIUM)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-default-apps",
-            "--disable-extensions",
-            "--metrics-recording-only",
-            "--virtual-time-budget=3000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--host-resolver-rules=MAP * 127.0.0.1:{port}"))
-        .arg(format!("--proxy-server=http://127.0.0.1:{port}"))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", file.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromium starts (scripts/setup.sh installs it)");
-    let mut out = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    reader.join().expect("reader")
 }
 
 #[test]

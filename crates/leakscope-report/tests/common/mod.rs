@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod chromium;
+
 use std::path::{Path, PathBuf};
 
 use leakscope_core::Engine;
