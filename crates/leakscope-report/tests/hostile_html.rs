@@ -15,7 +15,7 @@ use std::time::Duration;
 use leakscope_core::scan::{BrowserInfo, LoadFailure, RunInfo, RunStatus, ScanInfo, StepInfo};
 use leakscope_report::html;
 
-use common::chromium::{CHROMIUM, dump_dom, sink};
+use common::chromium::{CHROMIUM, dump_dom, requests_from_page, sink};
 
 /// Each payload, if it ran or became markup, would set the title to PWNED
 /// and/or fetch from the sink host.
@@ -192,29 +192,12 @@ fn hostile_content_stays_text_and_the_report_makes_no_requests() {
     }
     // Give a late request a moment to land before judging.
     std::thread::sleep(Duration::from_millis(300));
-    // Chromium's own component-updater pings (clients2.google.com time,
-    // update.googleapis.com) still fire despite the flags; they come from
-    // the browser, not the page. Anything else came from the report.
-    let seen = seen.lock().expect("lock").clone();
-    let from_page: Vec<&String> = seen
-        .iter()
-        .filter(|req| {
-            let host = req
-                .lines()
-                .find_map(|l| l.strip_prefix("Host: "))
-                .unwrap_or("")
-                .split(':')
-                .next()
-                .unwrap_or("");
-            !(host.ends_with(".google.com")
-                || host.ends_with(".googleapis.com")
-                || host.ends_with(".gvt1.com"))
-        })
-        .collect();
+    let from_page = requests_from_page(&seen);
     assert!(
         from_page.is_empty(),
         "the report made requests: {from_page:#?}"
     );
+    let seen = seen.lock().expect("lock").clone();
     assert!(
         !seen.iter().any(|r| r.contains("evil.test")),
         "a payload made a request: {seen:#?}"

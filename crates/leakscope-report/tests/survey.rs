@@ -20,7 +20,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use sha2::{Digest, Sha256};
 
-use common::chromium::{CHROMIUM, dump_dom, sink};
+use common::chromium::{CHROMIUM, dump_dom, requests_from_page, sink};
 
 fn s(x: &str) -> String {
     x.to_owned()
@@ -746,22 +746,7 @@ fn in_chromium_the_sort_script_runs_and_no_payload_does() {
     assert_eq!(lower.matches("<script").count(), 1, "an injected script");
     assert_eq!(lower.matches("<style").count(), 1, "an injected style");
     std::thread::sleep(Duration::from_millis(300));
-    let seen = seen.lock().expect("lock").clone();
-    let from_page: Vec<&String> = seen
-        .iter()
-        .filter(|req| {
-            let host = req
-                .lines()
-                .find_map(|l| l.strip_prefix("Host: "))
-                .unwrap_or("")
-                .split(':')
-                .next()
-                .unwrap_or("");
-            !(host.ends_with(".google.com")
-                || host.ends_with(".googleapis.com")
-                || host.ends_with(".gvt1.com"))
-        })
-        .collect();
+    let from_page = requests_from_page(&seen);
     assert!(
         from_page.is_empty(),
         "the page made requests: {from_page:#?}"

@@ -73,3 +73,24 @@ pub fn dump_dom(file: &Path, port: u16, profile: &Path) -> String {
     }
     reader.join().expect("reader")
 }
+
+/// What reached the sink from the page: every request but Chromium's own
+/// component-updater pings (clients2.google.com time, update.googleapis.com),
+/// which still fire despite the flags and come from the browser, not the page.
+pub fn requests_from_page(seen: &Mutex<Vec<String>>) -> Vec<String> {
+    let seen = seen.lock().expect("lock").clone();
+    seen.into_iter()
+        .filter(|req| {
+            let host = req
+                .lines()
+                .find_map(|l| l.strip_prefix("Host: "))
+                .unwrap_or("")
+                .split(':')
+                .next()
+                .unwrap_or("");
+            !(host.ends_with(".google.com")
+                || host.ends_with(".googleapis.com")
+                || host.ends_with(".gvt1.com"))
+        })
+        .collect()
+}
