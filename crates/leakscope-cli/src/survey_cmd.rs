@@ -533,7 +533,8 @@ async fn status(at: &Location, name: Option<&str>) -> anyhow::Result<u8> {
     print_counts(&meta.name, &c);
     let failures = store
         .query(
-            "SELECT failure_kind, COUNT(*) FROM sites WHERE survey = $1 AND status IN ('unreachable', 'error') GROUP BY failure_kind ORDER BY COUNT(*) DESC",
+            // The `failures` view users query too, so both say the same.
+            "SELECT failure_kind, CAST(SUM(sites) AS BIGINT) AS n FROM failures WHERE survey = $1 GROUP BY failure_kind ORDER BY n DESC, failure_kind",
             &[meta.name.as_str().into()],
         )
         .await?;

@@ -410,6 +410,8 @@ async fn query_on(
     })
 }
 
+/// Integers and text; anything else reads as text or NULL. `SUM` of a
+/// BIGINT is NUMERIC on PostgreSQL: queries cast it back to BIGINT.
 fn pg_row(row: &tokio_postgres::Row) -> Vec<Val> {
     use tokio_postgres::types::Type;
     (0..row.len())
@@ -418,11 +420,6 @@ fn pg_row(row: &tokio_postgres::Row) -> Vec<Val> {
                 Type::INT8 => row.get::<_, Option<i64>>(i).map(Val::Int),
                 Type::INT4 => row.get::<_, Option<i32>>(i).map(|v| Val::Int(v.into())),
                 Type::INT2 => row.get::<_, Option<i16>>(i).map(|v| Val::Int(v.into())),
-                Type::NUMERIC => row
-                    .try_get::<_, Option<String>>(i)
-                    .ok()
-                    .flatten()
-                    .map(|s| Val::Int(s.parse().unwrap_or(0))),
                 _ => row
                     .try_get::<_, Option<String>>(i)
                     .ok()
