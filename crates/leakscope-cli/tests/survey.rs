@@ -126,10 +126,30 @@ fn expected(s: &FarmSite) -> Row {
     )
 }
 
-fn write_list(dir: &Path, sites: &[FarmSite]) -> PathBuf {
-    let p = dir.join("farm.csv");
-    std::fs::write(&p, site_list_csv(sites)).unwrap();
-    p
+/// `n` farm sites served on loopback, and their list in a scratch folder.
+struct Setup {
+    sites: Vec<FarmSite>,
+    farm: leakscope_sites::farm::Farm,
+    tmp: tempfile::TempDir,
+    list: PathBuf,
+    // Serves the farm; dropped last.
+    _rt: tokio::runtime::Runtime,
+}
+
+fn setup(n: usize) -> Setup {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sites = farm(n);
+    let farm = rt.block_on(start_farm(&sites)).expect("farm starts");
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("farm.csv");
+    std::fs::write(&list, site_list_csv(&sites)).unwrap();
+    Setup {
+        sites,
+        farm,
+        tmp,
+        list,
+        _rt: rt,
+    }
 }
 
 #[test]
@@ -137,11 +157,13 @@ fn survey_of_200_sites_gives_each_its_expected_status_and_findings() {
     if !chromium() {
         return;
     }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let sites = farm(200);
-    let f = rt.block_on(start_farm(&sites)).expect("farm starts");
-    let tmp = tempfile::tempdir().unwrap();
-    let list = write_list(tmp.path(), &sites);
+    let Setup {
+        sites,
+        farm: f,
+        tmp,
+        list,
+        _rt,
+    } = setup(200);
     let out = tmp.path().join("survey");
     let log = tmp.path().join("survey.log");
     let mut args = vec![
@@ -231,11 +253,13 @@ fn killed_survey_resumes_with_every_site_finished_once() {
     if !chromium() {
         return;
     }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let sites = farm(40);
-    let f = rt.block_on(start_farm(&sites)).expect("farm starts");
-    let tmp = tempfile::tempdir().unwrap();
-    let list = write_list(tmp.path(), &sites);
+    let Setup {
+        sites,
+        farm: f,
+        tmp,
+        list,
+        _rt,
+    } = setup(40);
     let out = tmp.path().join("survey");
     let db = out.join("survey.db");
     let mut args = vec![
@@ -329,11 +353,13 @@ fn two_workers_on_postgres_one_killed_mid_lease_finish_every_site_once() {
     if !chromium() {
         return;
     }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let sites = farm(36);
-    let f = rt.block_on(start_farm(&sites)).expect("farm starts");
-    let tmp = tempfile::tempdir().unwrap();
-    let list = write_list(tmp.path(), &sites);
+    let Setup {
+        sites,
+        farm: f,
+        tmp,
+        list,
+        _rt,
+    } = setup(36);
     let name = format!("farm-{}", std::process::id());
     let mut create = vec![
         "survey".to_string(),
