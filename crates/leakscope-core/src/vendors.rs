@@ -65,7 +65,7 @@ pub struct EndpointSpec {
 }
 
 impl EndpointSpec {
-    fn matches(&self, path: &str) -> bool {
+    pub fn matches(&self, path: &str) -> bool {
         self.path_prefix
             .as_deref()
             .is_none_or(|p| path.starts_with(p))
