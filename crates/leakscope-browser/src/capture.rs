@@ -242,6 +242,7 @@ pub(crate) struct TabConfig {
     /// width, height, device scale factor, mobile.
     pub metrics: (u32, u32, f64, bool),
     pub bare: bool,
+    pub filter: Option<Arc<dyn crate::RequestFilter>>,
 }
 
 #[derive(Default)]
@@ -268,7 +269,16 @@ pub(crate) struct TabState {
     pub doc_status: Option<(String, u16)>,
     bindings: Vec<mpsc::UnboundedSender<BindingCall>>,
     binding_backlog: Vec<BindingCall>,
+    /// Requests a filter rewrote: network id → (URL asked, URL sent).
+    rewrites: HashMap<String, (String, String)>,
+    /// Requests a filter refused.
+    pub blocked: u64,
+    /// Uncaught exceptions and `console.error` calls, first lines, at most
+    /// [`MAX_CONSOLE_ERRORS`].
+    pub console_errors: Vec<String>,
 }
+
+const MAX_CONSOLE_ERRORS: usize = 50;
 
 pub(crate) struct TabShared {
     pub context_id: String,
@@ -965,6 +975,42 @@ impl TabShared {
         }
     }
 
+    /// A filter sent `network_id` to `sent` instead of `asked`.
+    pub fn on_rewrite(&self, network_id: &str, asked: &str, sent: &str) {
+        let mut st = self.lock();
+        if st.rewrites.len() < 100_000 {
+            st.rewrites
+                .insert(network_id.to_owned(), (asked.to_owned(), sent.to_owned()));
+        }
+    }
+
+    pub fn on_console_error(&self, text: String) {
+        let mut st = self.lock();
+        if st.console_errors.len() < MAX_CONSOLE_ERRORS {
+            let text: String = text.chars().take(300).collect();
+            st.console_errors.push(text);
+        }
+    }
+
+    pub fn on_blocked(&self) {
+        self.lock().blocked += 1;
+    }
+
+    /// The URL that left, for requests a filter rewrote (the Network
+    /// domain reports the URL the page asked for).
+    fn apply_rewrites(st: &TabState, out: &mut [Captured]) {
+        if st.rewrites.is_empty() {
+            return;
+        }
+        for c in out {
+            if let Some((asked, sent)) = st.rewrites.get(&c.request_id)
+                && &c.url == asked
+            {
+                c.url = sent.clone();
+            }
+        }
+    }
+
     /// Removes finished requests (whose body is known), oldest first.
     pub fn take_finished(&self) -> Vec<Captured> {
         let mut st = self.lock();
@@ -974,10 +1020,11 @@ impl TabShared {
             .filter(|(_, c)| c.finished && !c.body_pending)
             .map(|(k, _)| *k)
             .collect();
-        let out: Vec<Captured> = done
+        let mut out: Vec<Captured> = done
             .into_iter()
             .filter_map(|k| st.entries.remove(&k))
             .collect();
+        Self::apply_rewrites(&st, &mut out);
         // Late events for drained requests are dropped, so their ids can go.
         let st = &mut *st;
         st.by_id.retain(|_, seq| st.entries.contains_key(seq));
@@ -989,7 +1036,9 @@ impl TabShared {
         let mut st = self.lock();
         st.inflight = 0;
         st.by_id.clear();
-        std::mem::take(&mut st.entries).into_values().collect()
+        let mut out: Vec<Captured> = std::mem::take(&mut st.entries).into_values().collect();
+        Self::apply_rewrites(&st, &mut out);
+        out
     }
 
     pub fn pending_bodies(&self) -> usize {

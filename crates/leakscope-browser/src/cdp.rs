@@ -408,7 +408,125 @@ impl Driver {
             }
             m if m.starts_with("Page.") => tab.on_page_event(method, sid, &target_id, p),
             "Runtime.bindingCalled" => tab.on_binding(kind, sid, p),
+            "Fetch.requestPaused" => self.on_paused(sid, &tab, kind, &target_id, p),
+            "Runtime.exceptionThrown" => {
+                let d = p.get("exceptionDetails").unwrap_or(&Value::Null);
+                let text = d
+                    .pointer("/exception/description")
+                    .and_then(Value::as_str)
+                    .map(|s| s.lines().next().unwrap_or(s).to_owned())
+                    .unwrap_or_else(|| str_at(d, "text"));
+                tab.on_console_error(text);
+            }
+            "Runtime.consoleAPICalled" if str_at(p, "type") == "error" => {
+                let text = p
+                    .pointer("/args/0")
+                    .and_then(|a| a.get("value").or_else(|| a.get("description")))
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_default();
+                tab.on_console_error(format!("console.error: {text}"));
+            }
             _ => {}
+        }
+    }
+
+    /// A request held by `Fetch` (only with a [`crate::RequestFilter`]):
+    /// decided here, on the connection task, with no round trip.
+    fn on_paused(
+        &mut self,
+        sid: &str,
+        tab: &Arc<TabShared>,
+        kind: TargetType,
+        target_id: &str,
+        p: &Value,
+    ) {
+        let id = str_at(p, "requestId");
+        let Some(filter) = tab.config.filter.clone() else {
+            self.fire("Fetch.continueRequest", Some(sid), json!({"requestId": id}));
+            return;
+        };
+        let rtype = str_at(p, "resourceType").to_ascii_lowercase();
+        let main_frame = kind == TargetType::Page
+            && rtype == "document"
+            && p.get("frameId").and_then(Value::as_str) == Some(target_id);
+        if let Some(status) = p.get("responseStatusCode").and_then(Value::as_u64) {
+            // Response stage: only top-level documents are paused here.
+            let csp = filter.document_csp().filter(|_| main_frame);
+            let Some(csp) = csp else {
+                self.fire(
+                    "Fetch.continueResponse",
+                    Some(sid),
+                    json!({"requestId": id}),
+                );
+                return;
+            };
+            let mut headers: Vec<Value> = p
+                .get("responseHeaders")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            headers.push(json!({"name": "Content-Security-Policy", "value": csp}));
+            let mut params = json!({
+                "requestId": id,
+                "responseCode": status,
+                "responseHeaders": headers,
+            });
+            if let Some(t) = p.get("responseStatusText").and_then(Value::as_str)
+                && !t.is_empty()
+            {
+                params["responsePhrase"] = json!(t);
+            }
+            self.fire("Fetch.continueResponse", Some(sid), params);
+            return;
+        }
+        let url = p
+            .pointer("/request/url")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let method = p
+            .pointer("/request/method")
+            .and_then(Value::as_str)
+            .unwrap_or("GET");
+        let page = if main_frame {
+            url.to_owned()
+        } else {
+            tab.lock()
+                .page_url
+                .clone()
+                .unwrap_or_else(|| url.to_owned())
+        };
+        let decision = filter.decide(&crate::PausedRequest {
+            url,
+            method,
+            resource_type: &rtype,
+            main_frame,
+            page_url: &page,
+        });
+        match decision {
+            crate::FilterDecision::Continue => {
+                self.fire("Fetch.continueRequest", Some(sid), json!({"requestId": id}));
+            }
+            crate::FilterDecision::Block => {
+                tab.on_blocked();
+                self.fire(
+                    "Fetch.failRequest",
+                    Some(sid),
+                    json!({"requestId": id, "errorReason": "BlockedByClient"}),
+                );
+            }
+            crate::FilterDecision::Rewrite(to) => {
+                if let Some(nid) = p.get("networkId").and_then(Value::as_str) {
+                    tab.on_rewrite(nid, url, &to);
+                }
+                self.fire(
+                    "Fetch.continueRequest",
+                    Some(sid),
+                    json!({"requestId": id, "url": to}),
+                );
+            }
         }
     }
 
@@ -467,6 +585,17 @@ impl Driver {
                 s,
                 json!({"maxPostDataSize": POST_DATA_INLINE}),
             );
+        }
+        if let Some(f) = &cfg.filter {
+            // Every request pauses before it leaves; top-level documents
+            // pause again at their response when a CSP is to be added.
+            let mut patterns = vec![json!({"urlPattern": "*", "requestStage": "Request"})];
+            if f.document_csp().is_some() && kind == TargetType::Page {
+                patterns.push(
+                    json!({"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}),
+                );
+            }
+            self.fire("Fetch.enable", s, json!({"patterns": patterns}));
         }
         if !cfg.extra_headers.is_empty() {
             let h: serde_json::Map<String, Value> = cfg

@@ -229,6 +229,7 @@ impl Browser {
             worker_scripts: opts.worker_scripts,
             bindings: opts.bindings,
             bare: opts.bare,
+            filter: opts.filter,
             platform: if opts.device == Device::Mobile {
                 "Android".into()
             } else {

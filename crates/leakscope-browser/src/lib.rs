@@ -48,6 +48,7 @@ pub use capture::{
     BindingCall, Captured, CapturedResponse, Incident, IncidentKind, Initiator, TargetType,
 };
 pub use launch::{Browser, find_chrome};
+
 pub use tab::{Navigation, Tab};
 
 /// Post bodies longer than this are cut (and `Captured::body_truncated` set).
@@ -134,4 +135,43 @@ pub struct TabOptions {
     /// Leave the Network domain off: nothing is captured. Only for measuring
     /// what capture costs (`examples/overhead.rs`).
     pub bare: bool,
+    /// Decides every request of every target before it leaves (CDP `Fetch`
+    /// interception): `scan --block`. `None`: nothing is intercepted.
+    pub filter: Option<std::sync::Arc<dyn RequestFilter>>,
+}
+
+/// A request paused before it leaves, as a [`RequestFilter`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct PausedRequest<'a> {
+    pub url: &'a str,
+    pub method: &'a str,
+    /// CDP resource type, lower case: `document`, `image`, `ping`, `fetch`…
+    pub resource_type: &'a str,
+    /// A top-level document (not a frame's).
+    pub main_frame: bool,
+    /// The tab's top-level page when the request started (the request's
+    /// own URL for a top-level navigation).
+    pub page_url: &'a str,
+}
+
+/// What to do with a paused request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterDecision {
+    Continue,
+    /// Fails with `net::ERR_BLOCKED_BY_CLIENT`, as an ad blocker's would.
+    Block,
+    /// Sent to this URL instead; the capture records the URL that left.
+    Rewrite(String),
+}
+
+/// Blocks or rewrites requests in the browser (a filter list), and/or adds
+/// a Content-Security-Policy header to top-level documents. Called on the
+/// CDP task for every request: it must be quick and must not block.
+pub trait RequestFilter: Send + Sync + std::fmt::Debug {
+    fn decide(&self, req: &PausedRequest<'_>) -> FilterDecision;
+    /// The value of a `Content-Security-Policy` header every top-level
+    /// document gets, as if the site sent it.
+    fn document_csp(&self) -> Option<&str> {
+        None
+    }
 }

@@ -319,6 +319,17 @@ impl Tab {
         self.shared.lock().page_url.clone()
     }
 
+    /// Requests the tab's [`crate::RequestFilter`] refused so far.
+    pub fn blocked(&self) -> u64 {
+        self.shared.lock().blocked
+    }
+
+    /// Uncaught exceptions and `console.error` calls of the tab's frames
+    /// (first line each; frames with Runtime enabled: scans enable it).
+    pub fn console_errors(&self) -> Vec<String> {
+        self.shared.lock().console_errors.clone()
+    }
+
     /// Removes and returns finished requests; in-flight ones stay.
     pub fn take_requests(&self) -> Vec<Captured> {
         self.shared.take_finished()

@@ -146,6 +146,7 @@ pub fn write(
         r,
         &html::Assets {
             base: base.map(Path::to_path_buf),
+            ..Default::default()
         },
     )?;
     files.insert(

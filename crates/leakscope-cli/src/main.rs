@@ -13,6 +13,7 @@ use leakscope_report::{Results, html};
 #[cfg(test)]
 mod doc_commands;
 mod evidence;
+mod fix_cmd;
 mod gateway_cmd;
 mod output;
 mod progress;
@@ -184,6 +185,28 @@ nothing was checked, which is not the same as a clean site.")]
     /// any stop, results in one database (SQLite, or PostgreSQL shared by
     /// workers on many machines), a survey report and exports.
     Survey(survey_cmd::SurveyArgs),
+    /// What stops each finding, per audience: filter rules (uBlock Origin,
+    /// AdGuard, Adblock Plus) scoped to the site, a hosts file, a
+    /// Content-Security-Policy, tag-level fixes per vendor and gateway policy
+    /// lines, written to a folder. Every rule is parsed and replayed with
+    /// Brave's adblock engine against the captured requests: each leaking
+    /// request blocked, none of the site's own. Exit 1 when that check fails.
+    #[command(after_help = "Examples:
+  leakscope rules leakscope-scan-20261204T180000Z/results.json --out fixes/
+  leakscope rules results.json --capture capture.har --out fixes/
+  leakscope rules --list health-trackers --out health-trackers.txt   a list to subscribe to in uBlock Origin")]
+    Rules(fix_cmd::RulesArgs),
+    /// Prove a fix: scan the site, write the rules, scan again with them
+    /// applied in the browser, and report side by side which findings are
+    /// gone and what broke (pages that no longer load, journey steps that
+    /// fail, new script errors, the site's own requests failing). Exit 0
+    /// only when every finding at or above --fail-on is gone and nothing
+    /// broke; 1 otherwise; 4 when the site could not be loaded at all.
+    #[command(after_help = "Examples:
+  leakscope fix-check https://pharmacy.example/
+  leakscope fix-check --with csp --out fix-evidence/ https://pharmacy.example/
+  leakscope fix-check --rules my-filters.txt --journey docs/examples/refill.toml https://pharmacy.example/")]
+    FixCheck(fix_cmd::FixCheckArgs),
 }
 
 #[derive(Args)]
@@ -228,6 +251,13 @@ struct ScanArgs {
     /// site's runs go at once].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     parallel: Option<u16>,
+    /// Apply rules in the browser while scanning: a filter list (uBlock
+    /// Origin / AdGuard / Adblock Plus syntax, hosts lines allowed) whose
+    /// matching requests are refused or rewritten, or a CSP file
+    /// (`Content-Security-Policy: …`) added to every page. `leakscope rules`
+    /// writes both.
+    #[arg(long, value_name = "FILE")]
+    block: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -525,6 +555,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Gateway(a) => gateway_cmd::gateway(a).map(|()| EXIT_OK),
         Command::Survey(a) => survey_cmd::survey(a),
+        Command::Rules(a) => fix_cmd::rules(a, &engine),
+        Command::FixCheck(a) => fix_cmd::fix_check(a, &engine),
         // Exit 1: the audit log does not verify (distinct from usage errors).
         Command::Audit(c) => Ok(if gateway_cmd::audit(c)? {
             EXIT_OK
@@ -593,6 +625,7 @@ fn scan_options(
         chrome_args,
         out_dir,
         extra_canaries,
+        block: a.block.as_deref().map(fix_cmd::load_block).transpose()?,
         ..leakscope_scan::ScanOptions::default()
     })
 }
@@ -745,7 +778,17 @@ fn emit_with(
     captures: Vec<evidence::Capture<'_>>,
 ) -> anyhow::Result<u8> {
     let format = out.format.unwrap_or(default);
-    let assets = html::Assets { base: base.clone() };
+    // The reports people read end with "How to fix" when there is something to fix.
+    let fixes = match format {
+        Format::Html | Format::Md if !r.findings.is_empty() => {
+            Some(fix_cmd::plan_for(r, &captures, &Engine::new())?)
+        }
+        _ => None,
+    };
+    let assets = html::Assets {
+        base: base.clone(),
+        fixes,
+    };
     write_output(r, format, out.output.as_deref(), &assets)?;
     if let Some(dir) = &out.evidence {
         evidence::write(

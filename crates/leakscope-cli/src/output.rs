@@ -50,7 +50,13 @@ pub fn write(
         }
         Format::Jsonl => leakscope_report::jsonl::write(w, r),
         Format::Table => table(w, r, &Style::new(color)),
-        Format::Markdown => markdown(w, r),
+        Format::Markdown => {
+            markdown(w, r)?;
+            match &assets.fixes {
+                Some(p) => write!(w, "\n{}", leakscope_report::fixes::markdown(p)),
+                None => Ok(()),
+            }
+        }
         Format::Html => {
             let page = html::render(r, assets).map_err(io::Error::other)?;
             w.write_all(page.as_bytes())

@@ -61,6 +61,17 @@ pub struct RunInfo {
     /// Why the start page did not load (`status` is `not_loaded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<LoadFailure>,
+    /// Requests refused by `scan --block` rules in this run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub blocked: u64,
+    /// Uncaught script exceptions and `console.error` messages (first line
+    /// each, at most 50): what `fix-check` compares to see what broke.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub console_errors: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Did the run's start page load?

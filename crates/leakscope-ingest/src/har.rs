@@ -38,6 +38,12 @@ struct Entry<'a> {
     step: LStr<'a>,
     #[serde(default, borrow, rename = "_frameUrl")]
     frame_url: LStr<'a>,
+    /// Why the request failed: leakscope writes `_failure`, Chrome's
+    /// DevTools `_error`.
+    #[serde(default, borrow, rename = "_failure")]
+    failure: LStr<'a>,
+    #[serde(default, borrow, rename = "_error")]
+    error: LStr<'a>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +373,7 @@ fn read_log<R: Read>(
                         }
                         ctx.emit(ex);
                     }
+                    Parsed::Value(Err(msg)) if msg == BLOCKED_IN_BROWSER => {}
                     Parsed::Value(Err(msg)) => ctx.skip(pos, msg),
                     Parsed::Shape(msg) => {
                         ctx.skip(pos, format!("not a HAR entry ({msg}); skipped"))
@@ -386,12 +393,23 @@ fn is_url(s: &str) -> bool {
 
 type Built = Result<(Exchange, Option<String>), String>;
 
+/// `build`'s answer for a request the browser itself refused (an ad
+/// blocker, `scan --block`): it never left, so it is no leak and no error.
+const BLOCKED_IN_BROWSER: &str = "blocked in the browser";
+
+fn blocked_in_browser(failure: Option<&str>) -> bool {
+    failure.is_some_and(|f| f.contains("ERR_BLOCKED_BY_CLIENT"))
+}
+
 fn build(
     e: Entry<'_>,
     file: &std::sync::Arc<str>,
     i: u64,
     pages: &HashMap<String, String>,
 ) -> Built {
+    if blocked_in_browser(e.failure.0.as_deref()) || blocked_in_browser(e.error.0.as_deref()) {
+        return Err(BLOCKED_IN_BROWSER.into());
+    }
     let Some(req) = e.request else {
         return Err("entry has no \"request\"; skipped".into());
     };

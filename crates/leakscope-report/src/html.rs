@@ -36,6 +36,9 @@ pub fn counts(h: &HealthEvidence) -> bool {
 pub struct Assets {
     /// The directory scan paths are relative to; `None` inlines nothing.
     pub base: Option<PathBuf>,
+    /// What stops the findings (`leakscope-rules`): the "How to fix"
+    /// section, when given.
+    pub fixes: Option<leakscope_rules::FixPlan>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +61,7 @@ struct View {
     pages: Vec<PageView>,
     findings: Vec<FindingView>,
     decode_errors: usize,
+    fixes: Option<crate::fixes::View>,
 }
 
 #[derive(Serialize)]
@@ -282,6 +286,7 @@ fn view(r: &Results, assets: &Assets) -> View {
             .collect(),
         legal,
         decode_errors: r.decode_errors.len(),
+        fixes: assets.fixes.as_ref().map(crate::fixes::view),
     }
 }
 

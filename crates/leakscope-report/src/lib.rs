@@ -17,6 +17,7 @@
 pub mod bundle;
 pub mod csv_out;
 pub mod explain;
+pub mod fixes;
 pub mod gate;
 pub mod har;
 pub mod html;

@@ -387,6 +387,19 @@ fn leaks_of<'a>(
             rtype,
             event: Some(ev),
         });
+        // Meta's privacy-sandbox twin carries the same event: it must be
+        // stopped too, or the finding comes back through it.
+        for t in &ev.twins {
+            if !out.iter().any(|l| l.url == t.request_url) {
+                out.push(Leak {
+                    url: &t.request_url,
+                    method: "GET",
+                    page: ev.page_url.as_deref(),
+                    rtype: "xmlhttprequest",
+                    event: Some(ev),
+                });
+            }
+        }
     }
     if out.is_empty() {
         out.push(Leak {

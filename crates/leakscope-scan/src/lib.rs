@@ -13,6 +13,7 @@
 //! - [`scan`]: the orchestration.
 
 pub mod autoconsent;
+mod block;
 pub mod journey;
 pub mod links;
 pub mod persona;
@@ -141,6 +142,10 @@ pub struct ScanOptions {
     pub parallel: usize,
     /// Sites' categories set outright (`--site-category DOMAIN=CATEGORY`).
     pub site_categories: Vec<(String, leakscope_detect::SiteCategory)>,
+    /// Rules applied in the browser during every run (`--block`): a filter
+    /// list whose requests are refused or rewritten, or a CSP added to
+    /// every top-level document.
+    pub block: Option<std::sync::Arc<leakscope_rules::BlockList>>,
 }
 
 impl Default for ScanOptions {
@@ -163,6 +168,7 @@ impl Default for ScanOptions {
             consent_timeout: Duration::from_secs(8),
             parallel: 1,
             site_categories: Vec::new(),
+            block: None,
         }
     }
 }

@@ -494,6 +494,9 @@ async fn run_one(
         tab_opts.init_scripts.push(GPC_SCRIPT.into());
         tab_opts.worker_scripts.push(GPC_SCRIPT.into());
     }
+    if let Some(b) = &opts.block {
+        tab_opts.filter = Some(Arc::new(crate::block::Blocking::new(b.clone())));
+    }
     tab_opts.init_scripts.push(autoconsent::SHIM.into());
     tab_opts.init_scripts.push(autoconsent::BUNDLE.into());
     let tab = match tokio::time::timeout(opts.page_timeout, browser.new_tab(tab_opts)).await {
@@ -588,6 +591,8 @@ async fn run_one(
             message: i.message.clone(),
         });
     }
+    info.blocked = tab.blocked();
+    info.console_errors = tab.console_errors();
     match Arc::try_unwrap(tab) {
         Ok(t) => captured.extend(t.close().await),
         Err(t) => captured.extend(t.take_requests()),

@@ -316,6 +316,7 @@ async fn scan_site(
             &out.results(),
             &leakscope_report::html::Assets {
                 base: Some(dir.clone()),
+                ..Default::default()
             },
         );
         match html {
