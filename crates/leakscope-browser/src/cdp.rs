@@ -452,36 +452,6 @@ impl Driver {
         let main_frame = kind == TargetType::Page
             && rtype == "document"
             && p.get("frameId").and_then(Value::as_str) == Some(target_id);
-        if let Some(status) = p.get("responseStatusCode").and_then(Value::as_u64) {
-            // Response stage: only top-level documents are paused here.
-            let csp = filter.document_csp().filter(|_| main_frame);
-            let Some(csp) = csp else {
-                self.fire(
-                    "Fetch.continueResponse",
-                    Some(sid),
-                    json!({"requestId": id}),
-                );
-                return;
-            };
-            let mut headers: Vec<Value> = p
-                .get("responseHeaders")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            headers.push(json!({"name": "Content-Security-Policy", "value": csp}));
-            let mut params = json!({
-                "requestId": id,
-                "responseCode": status,
-                "responseHeaders": headers,
-            });
-            if let Some(t) = p.get("responseStatusText").and_then(Value::as_str)
-                && !t.is_empty()
-            {
-                params["responsePhrase"] = json!(t);
-            }
-            self.fire("Fetch.continueResponse", Some(sid), params);
-            return;
-        }
         let url = p
             .pointer("/request/url")
             .and_then(Value::as_str)
@@ -586,16 +556,13 @@ impl Driver {
                 json!({"maxPostDataSize": POST_DATA_INLINE}),
             );
         }
-        if let Some(f) = &cfg.filter {
-            // Every request pauses before it leaves; top-level documents
-            // pause again at their response when a CSP is to be added.
-            let mut patterns = vec![json!({"urlPattern": "*", "requestStage": "Request"})];
-            if f.document_csp().is_some() && kind == TargetType::Page {
-                patterns.push(
-                    json!({"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}),
-                );
-            }
-            self.fire("Fetch.enable", s, json!({"patterns": patterns}));
+        if cfg.filter.is_some() {
+            // Every request of every target pauses before it leaves.
+            self.fire(
+                "Fetch.enable",
+                s,
+                json!({"patterns": [{"urlPattern": "*", "requestStage": "Request"}]}),
+            );
         }
         if !cfg.extra_headers.is_empty() {
             let h: serde_json::Map<String, Value> = cfg

@@ -164,14 +164,8 @@ pub enum FilterDecision {
     Rewrite(String),
 }
 
-/// Blocks or rewrites requests in the browser (a filter list), and/or adds
-/// a Content-Security-Policy header to top-level documents. Called on the
-/// CDP task for every request: it must be quick and must not block.
+/// Blocks or rewrites requests in the browser (a filter list). Called on
+/// the CDP task for every request: it must be quick and must not block.
 pub trait RequestFilter: Send + Sync + std::fmt::Debug {
     fn decide(&self, req: &PausedRequest<'_>) -> FilterDecision;
-    /// The value of a `Content-Security-Policy` header every top-level
-    /// document gets, as if the site sent it.
-    fn document_csp(&self) -> Option<&str> {
-        None
-    }
 }

@@ -301,8 +301,10 @@ struct Outcome {
     new: Vec<Line>,
     /// What broke, in words; empty when nothing did.
     broke: Vec<String>,
-    /// Requests the rules refused in the second scan.
+    /// Requests the rules refused in the second scan (filter lists; a CSP
+    /// is enforced inside the page, uncounted).
     blocked: u64,
+    csp: bool,
     steps_checked: usize,
     passed: bool,
 }
@@ -402,7 +404,7 @@ pub fn fix_check(a: FixCheckArgs, engine: &Engine) -> anyhow::Result<u8> {
         return Ok(EXIT_NOT_LOADED);
     }
     let before_r = before.results();
-    let (rules_file, block) = match &a.rules {
+    let (rules_file, block): (PathBuf, Arc<BlockList>) = match &a.rules {
         Some(p) => (p.clone(), load_block(p)?),
         None => {
             let detector = Detector::new(&[])?;
@@ -444,6 +446,7 @@ pub fn fix_check(a: FixCheckArgs, engine: &Engine) -> anyhow::Result<u8> {
         "leakscope: fix-check 2/2: scanning again with {} applied in the browser",
         rules_file.display()
     );
+    let is_csp = matches!(*block, BlockList::Csp(_));
     let opts = leakscope_scan::ScanOptions {
         out_dir: Some(after_dir.clone()),
         persona: Some(before.persona.clone()),
@@ -496,6 +499,7 @@ pub fn fix_check(a: FixCheckArgs, engine: &Engine) -> anyhow::Result<u8> {
         remaining,
         new,
         blocked: after.info.runs.iter().map(|r| r.blocked).sum(),
+        csp: is_csp,
         steps_checked: steps,
         passed: at_or_above == 0 && broke.is_empty(),
         broke,
@@ -532,9 +536,14 @@ fn print_outcome(o: &Outcome, at_or_above: usize) {
         ),
     };
     println!("{verdict}");
+    let how = if o.csp {
+        "the policy enforced by Chromium".to_owned()
+    } else {
+        format!("{} request(s) blocked", o.blocked)
+    };
     println!(
-        "Findings: {} before, {} after with {} ({} request(s) blocked).",
-        o.before, o.after, o.rules, o.blocked
+        "Findings: {} before, {} after with {} ({how}).",
+        o.before, o.after, o.rules
     );
     let show = |title: &str, lines: &[Line]| {
         if lines.is_empty() {

@@ -398,7 +398,10 @@ type Built = Result<(Exchange, Option<String>), String>;
 const BLOCKED_IN_BROWSER: &str = "blocked in the browser";
 
 fn blocked_in_browser(failure: Option<&str>) -> bool {
-    failure.is_some_and(|f| f.contains("ERR_BLOCKED_BY_CLIENT"))
+    // Refused before it was sent: by an extension or `scan --block`
+    // (CLIENT), by the page's Content-Security-Policy (CSP). Not
+    // ERR_BLOCKED_BY_RESPONSE: that request left, its answer was refused.
+    failure.is_some_and(|f| f.contains("ERR_BLOCKED_BY_CLIENT") || f.contains("ERR_BLOCKED_BY_CSP"))
 }
 
 fn build(

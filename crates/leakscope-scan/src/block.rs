@@ -1,6 +1,7 @@
-//! `scan --block`: a [`BlockList`] (filter list or CSP) as the browser's
-//! request filter. Filter lists are matched by Brave's adblock engine in
-//! `leakscope-rules`; a CSP is left to Chromium to enforce.
+//! `scan --block`: a [`BlockList`] applied in the browser. A filter list is
+//! matched by Brave's adblock engine (`leakscope-rules`) on every paused
+//! request; a CSP is put in the page as the site would, and Chromium
+//! enforces it.
 
 use std::sync::Arc;
 
@@ -8,25 +9,11 @@ use leakscope_browser::{FilterDecision, PausedRequest, RequestFilter};
 use leakscope_rules::{BlockList, Query, Verdict, resource_type};
 
 #[derive(Debug)]
-pub(crate) struct Blocking {
-    list: Arc<BlockList>,
-    /// The header value, rendered once.
-    csp: Option<String>,
-}
-
-impl Blocking {
-    pub(crate) fn new(list: Arc<BlockList>) -> Blocking {
-        let csp = match &*list {
-            BlockList::Csp(c) => Some(c.header_value()),
-            BlockList::Filters(_) => None,
-        };
-        Blocking { list, csp }
-    }
-}
+pub(crate) struct Blocking(pub Arc<BlockList>);
 
 impl RequestFilter for Blocking {
     fn decide(&self, r: &PausedRequest<'_>) -> FilterDecision {
-        let BlockList::Filters(b) = &*self.list else {
+        let BlockList::Filters(b) = &*self.0 else {
             return FilterDecision::Continue;
         };
         let v = b.check(&Query {
@@ -41,8 +28,33 @@ impl RequestFilter for Blocking {
             Verdict::Rewrite { url, .. } => FilterDecision::Rewrite(url),
         }
     }
+}
 
-    fn document_csp(&self) -> Option<&str> {
-        self.csp.as_deref()
-    }
+/// A script run in every frame before the page's own: in the top-level
+/// document it puts the policy in a `<meta http-equiv>` as the first
+/// element of `<head>`, from where Chromium enforces it on everything the
+/// page loads or sends afterwards. (Chromium honours neither header changes
+/// made with `Fetch.continueResponse` for a document's policy, and a
+/// document served again with `Fetch.fulfillRequest` loses its
+/// subresources, so the header route is closed to a CDP client.) The meta
+/// goes in when `<head>` appears: a mutation observer runs before the
+/// parser executes the first script.
+pub(crate) fn csp_script(policy: &str) -> String {
+    let p = serde_json::to_string(policy).expect("a string serialises");
+    format!(
+        r#"(() => {{
+  if (window.top !== window) return;
+  const put = (head) => {{
+    const m = document.createElement('meta');
+    m.httpEquiv = 'Content-Security-Policy';
+    m.content = {p};
+    head.insertBefore(m, head.firstChild);
+  }};
+  if (document.head) {{ put(document.head); return; }}
+  const o = new MutationObserver(() => {{
+    if (document.head) {{ o.disconnect(); put(document.head); }}
+  }});
+  o.observe(document, {{ childList: true, subtree: true }});
+}})();"#
+    )
 }

@@ -494,8 +494,17 @@ async fn run_one(
         tab_opts.init_scripts.push(GPC_SCRIPT.into());
         tab_opts.worker_scripts.push(GPC_SCRIPT.into());
     }
-    if let Some(b) = &opts.block {
-        tab_opts.filter = Some(Arc::new(crate::block::Blocking::new(b.clone())));
+    match opts.block.as_deref() {
+        Some(leakscope_rules::BlockList::Csp(c)) => {
+            tab_opts
+                .init_scripts
+                .push(crate::block::csp_script(&c.header_value()));
+        }
+        Some(leakscope_rules::BlockList::Filters(_)) => {
+            let b = opts.block.clone().expect("matched Some");
+            tab_opts.filter = Some(Arc::new(crate::block::Blocking(b)));
+        }
+        None => {}
     }
     tab_opts.init_scripts.push(autoconsent::SHIM.into());
     tab_opts.init_scripts.push(autoconsent::BUNDLE.into());
