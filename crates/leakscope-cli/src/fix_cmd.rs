@@ -309,8 +309,23 @@ struct Outcome {
     passed: bool,
 }
 
+/// A journey step that waits for a tracker's request: the rules are meant
+/// to stop it, so its failing afterwards is not the site breaking.
+fn waits_for_tracker(action: &str, engine: &Engine) -> bool {
+    action.strip_prefix("wait-for-request ").is_some_and(|p| {
+        engine
+            .classify(&format!("https://{}", p.trim_start_matches("https://")))
+            .is_some()
+    })
+}
+
 /// What broke between two scans of the same site.
-fn breakage(before: &[RunInfo], after: &[RunInfo], dirs: (&Path, &Path)) -> (Vec<String>, usize) {
+fn breakage(
+    before: &[RunInfo],
+    after: &[RunInfo],
+    dirs: (&Path, &Path),
+    engine: &Engine,
+) -> (Vec<String>, usize) {
     let mut broke = Vec::new();
     let mut steps = 0;
     let after_by: BTreeMap<&str, &RunInfo> = after.iter().map(|r| (r.name.as_str(), r)).collect();
@@ -329,7 +344,11 @@ fn breakage(before: &[RunInfo], after: &[RunInfo], dirs: (&Path, &Path)) -> (Vec
         }
         let after_steps: BTreeMap<&str, &leakscope_core::scan::StepInfo> =
             a.steps.iter().map(|s| (s.id.as_str(), s)).collect();
-        for s in b.steps.iter().filter(|s| s.error.is_none()) {
+        for s in b
+            .steps
+            .iter()
+            .filter(|s| s.error.is_none() && !waits_for_tracker(&s.action, engine))
+        {
             steps += 1;
             match after_steps.get(s.id.as_str()) {
                 None => broke.push(format!(
@@ -483,6 +502,7 @@ pub fn fix_check(a: FixCheckArgs, engine: &Engine) -> anyhow::Result<u8> {
         &before.info.runs,
         &after.info.runs,
         (&before_dir, &after_dir),
+        engine,
     );
     let at_or_above = after_r
         .findings
