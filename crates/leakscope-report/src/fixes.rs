@@ -235,31 +235,38 @@ fn tag_fixes_md(tags: &[TagFixUse]) -> String {
 pub fn markdown(plan: &FixPlan) -> String {
     let mut t = String::from("## How to fix\n\n");
     t.push_str(&summary_md(plan));
+    // Rules and sources come from captured URLs: fences longer than any
+    // backtick run in them, so a hostile path cannot end the block.
     if !plan.filters.is_empty() {
-        t.push_str("\nFilter rules (uBlock Origin, AdGuard, Adblock Plus):\n\n```\n");
-        for r in &plan.filters {
-            t.push_str(&format!(
-                "! answers {}\n{}\n",
-                r.findings.join(", "),
-                r.text
-            ));
-        }
-        t.push_str("```\n");
+        let body: String = plan
+            .filters
+            .iter()
+            .map(|r| format!("! answers {}\n{}\n", r.findings.join(", "), r.text))
+            .collect();
+        let f = fence(&body);
+        t.push_str(&format!(
+            "\nFilter rules (uBlock Origin, AdGuard, Adblock Plus):\n\n{f}\n{body}{f}\n"
+        ));
     }
     if let Some(c) = &plan.csp {
+        let body = format!("Content-Security-Policy: {}", c.header_value());
+        let f = fence(&body);
         t.push_str(&format!(
-            "\nContent-Security-Policy for the site owner:\n\n```\nContent-Security-Policy: {}\n```\n",
-            c.header_value()
+            "\nContent-Security-Policy for the site owner:\n\n{f}\n{body}\n{f}\n"
         ));
     }
     if !plan.tag_fixes.is_empty() {
         // Headings one level down inside the report.
         let body = tag_fixes_md(&plan.tag_fixes);
+        let mut in_code = false;
         let body = body
             .lines()
             .skip(1)
             .map(|l| {
-                if l.starts_with('#') {
+                if l.starts_with("```") {
+                    in_code = !in_code;
+                }
+                if !in_code && l.starts_with('#') {
                     format!("#{l}")
                 } else {
                     l.to_owned()
@@ -270,8 +277,9 @@ pub fn markdown(plan: &FixPlan) -> String {
         t.push_str(&format!("\n### Tag-level fixes\n{body}\n"));
     }
     for g in &plan.gateway {
+        let f = fence(&g.toml);
         t.push_str(&format!(
-            "\nGateway policy for {}:\n\n```toml\n{}```\n",
+            "\nGateway policy for {}:\n\n{f}toml\n{}{f}\n",
             g.vendor, g.toml
         ));
     }
