@@ -280,3 +280,38 @@ impl DecodeTarget {
         black_box(a.finish());
     }
 }
+
+/// A `--block` file (a filter list, hosts lines or a CSP) as a user gives
+/// it: parsed, or refused with an error naming the file; a list that
+/// parses answers a query; a CSP reads back as written.
+pub fn block_list(data: &[u8]) {
+    use leakscope_rules::{BlockList, Csp, Query};
+    let text = String::from_utf8_lossy(data);
+    match BlockList::parse("fuzz.txt", &text) {
+        Ok(BlockList::Filters(b)) => {
+            for url in [
+                "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fclinic.example%2Fhiv",
+                "https://clinic.example/static/app.js",
+            ] {
+                black_box(b.check(&Query {
+                    url,
+                    source_url: "https://clinic.example/hiv",
+                    resource_type: "image",
+                    method: "GET",
+                }));
+            }
+        }
+        Ok(BlockList::Csp(c)) => {
+            let again = Csp::parse(
+                "again.txt",
+                &format!("Content-Security-Policy: {}", c.header_value()),
+            )
+            .expect("a policy we read reads back");
+            assert_eq!(again, c);
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.starts_with("fuzz.txt"), "{msg}");
+        }
+    }
+}

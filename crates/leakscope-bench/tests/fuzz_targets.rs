@@ -110,6 +110,16 @@ proptest! {
     }
 
     #[test]
+    fn block_list_random_bytes(data in prop::collection::vec(any::<u8>(), 0..512)) {
+        fuzz::block_list(&data);
+    }
+
+    #[test]
+    fn block_list_shaped(lines in prop::collection::vec(filter_line(), 0..12)) {
+        fuzz::block_list(lines.join("\n").as_bytes());
+    }
+
+    #[test]
     fn site_html_random_bytes(data in prop::collection::vec(any::<u8>(), 0..512)) {
         fuzz::site_html(&data);
     }
@@ -234,4 +244,34 @@ fn vendor_urls_cover_the_database() {
         "{known} of {} vendor URLs classify",
         urls.len()
     );
+}
+
+/// Lines of filter lists and CSP files: rules with options, hosts lines,
+/// comments, cosmetics, policies, and junk.
+fn filter_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("[Adblock Plus 2.0]".to_owned()),
+        Just("! comment".to_owned()),
+        "[a-z]{1,8}\\.(com|test|example)".prop_map(|h| format!("||{h}^")),
+        (
+            "[a-z]{1,8}\\.test",
+            "/[a-z/]{0,12}",
+            prop::sample::select(vec![
+                "",
+                "$third-party",
+                "$domain=clinic.example",
+                "$removeparam=dl,image",
+                "$image,ping",
+                "$domain=",
+                "$bogus"
+            ])
+        )
+            .prop_map(|(h, p, o)| format!("||{h}{p}^{o}")),
+        "[a-z]{1,8}\\.test".prop_map(|h| format!("0.0.0.0 {h}")),
+        Just("example.com##.ad".to_owned()),
+        Just(
+            "Content-Security-Policy: img-src 'self'; connect-src 'self' https://a.test".to_owned()
+        ),
+        "[ -~]{0,40}",
+    ]
 }

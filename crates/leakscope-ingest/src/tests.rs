@@ -690,3 +690,24 @@ fn html_documents_keep_their_body_and_nothing_else_does() {
     assert_eq!(bodies[5], None);
     assert_eq!(exs[5].response.as_ref().map(|r| r.status), Some(200));
 }
+
+#[test]
+fn requests_the_browser_refused_never_left_and_are_not_read() {
+    // leakscope's `_failure` (scan --block), DevTools' `_error` (an ad
+    // blocker, the page's CSP); a refused *response* did leave.
+    let har = r#"{"log":{"entries":[
+      {"request":{"method":"GET","url":"https://www.facebook.com/tr/?id=1&ev=PageView"},"_failure":"net::ERR_BLOCKED_BY_CLIENT"},
+      {"request":{"method":"GET","url":"https://www.facebook.com/tr/?id=1&ev=Lead"},"_error":"net::ERR_BLOCKED_BY_CSP"},
+      {"request":{"method":"GET","url":"https://www.facebook.com/tr/?id=1&ev=Search"},"_error":"net::ERR_BLOCKED_BY_RESPONSE"},
+      {"request":{"method":"GET","url":"https://clinic.example/"}}
+    ]}}"#;
+    let (r, exs, warns) = run(har.as_bytes());
+    let s = r.expect("reads");
+    assert_eq!(
+        exs.iter().map(|e| e.source.entry).collect::<Vec<_>>(),
+        [2, 3],
+        "{exs:?}"
+    );
+    assert_eq!(s.skipped, 0);
+    assert!(warns.is_empty(), "{warns:?}");
+}
