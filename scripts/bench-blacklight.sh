@@ -17,7 +17,8 @@ if [ ! -d "$BL/node_modules/@themarkup/blacklight-collector" ]; then
    [ -f package.json ] || npm init -y >/dev/null
    PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --silent @themarkup/blacklight-collector@3.11.0)
 fi
-cargo build --release -q -p leakscope-cli -p leakscope-sites --example pharmacy_demo
+cargo build --release -q -p leakscope-cli
+cargo build --release -q -p leakscope-sites --example pharmacy_demo
 cargo build --release -q -p leakscope-browser --example overhead
 "$T/release/examples/pharmacy_demo" --with-fixtures > "$BL/demo.out" 2>/dev/null &
 DEMO=$!

@@ -271,14 +271,19 @@ pub(crate) struct TabState {
     binding_backlog: Vec<BindingCall>,
     /// Requests a filter rewrote: network id → (URL asked, URL sent).
     rewrites: HashMap<String, (String, String)>,
-    /// Requests a filter refused.
+    /// Requests a filter refused, and their network ids.
     pub blocked: u64,
+    blocked_ids: std::collections::HashSet<String>,
     /// Uncaught exceptions and `console.error` calls, first lines, at most
     /// [`MAX_CONSOLE_ERRORS`].
     pub console_errors: Vec<String>,
 }
 
 const MAX_CONSOLE_ERRORS: usize = 50;
+
+/// The failure a request refused by a [`crate::RequestFilter`] carries, as
+/// Chromium words an ad blocker's refusal (readers skip such requests).
+pub const BLOCKED_BY_RULES: &str = "net::ERR_BLOCKED_BY_CLIENT";
 
 pub(crate) struct TabShared {
     pub context_id: String,
@@ -992,13 +997,28 @@ impl TabShared {
         }
     }
 
-    pub fn on_blocked(&self) {
-        self.lock().blocked += 1;
+    pub fn on_blocked(&self, network_id: Option<&str>) {
+        let mut st = self.lock();
+        st.blocked += 1;
+        if let Some(id) = network_id
+            && st.blocked_ids.len() < 100_000
+        {
+            st.blocked_ids.insert(id.to_owned());
+        }
     }
 
-    /// The URL that left, for requests a filter rewrote (the Network
-    /// domain reports the URL the page asked for).
-    fn apply_rewrites(st: &TabState, out: &mut [Captured]) {
+    /// What a filter did, applied to the capture: the URL that left for
+    /// requests it rewrote (the Network domain reports the URL the page
+    /// asked for), and a failure for requests it refused even when Chromium
+    /// never reported one (a beacon sent as the page navigates away stays
+    /// "in flight" after `Fetch.failRequest`; it never left).
+    fn apply_decisions(st: &TabState, out: &mut [Captured]) {
+        for c in out.iter_mut() {
+            if c.failure.is_none() && st.blocked_ids.contains(&c.request_id) {
+                c.failure = Some(format!("{BLOCKED_BY_RULES} (refused by the --block rules)"));
+                c.finished = true;
+            }
+        }
         if st.rewrites.is_empty() {
             return;
         }
@@ -1024,7 +1044,7 @@ impl TabShared {
             .into_iter()
             .filter_map(|k| st.entries.remove(&k))
             .collect();
-        Self::apply_rewrites(&st, &mut out);
+        Self::apply_decisions(&st, &mut out);
         // Late events for drained requests are dropped, so their ids can go.
         let st = &mut *st;
         st.by_id.retain(|_, seq| st.entries.contains_key(seq));
@@ -1037,7 +1057,7 @@ impl TabShared {
         st.inflight = 0;
         st.by_id.clear();
         let mut out: Vec<Captured> = std::mem::take(&mut st.entries).into_values().collect();
-        Self::apply_rewrites(&st, &mut out);
+        Self::apply_decisions(&st, &mut out);
         out
     }
 

@@ -475,12 +475,13 @@ impl Driver {
             main_frame,
             page_url: &page,
         });
+        tracing::trace!("fetch: {decision:?} {rtype} {url} (page {page})");
         match decision {
             crate::FilterDecision::Continue => {
                 self.fire("Fetch.continueRequest", Some(sid), json!({"requestId": id}));
             }
             crate::FilterDecision::Block => {
-                tab.on_blocked();
+                tab.on_blocked(p.get("networkId").and_then(Value::as_str));
                 self.fire(
                     "Fetch.failRequest",
                     Some(sid),

@@ -221,3 +221,31 @@ fn real_captures_replay_clean() {
         "{answered}/{findings}"
     );
 }
+
+/// A server-side leak (Conversions API) gets no browser rule but gateway
+/// policy lines, and those lines are a policy the gateway accepts.
+#[test]
+fn server_side_findings_get_gateway_lines_the_gateway_accepts() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/cases/kroger-capi-purchase.jsonl");
+    let (report, _, p) = plan_for(&case);
+    assert!(!report.findings.is_empty());
+    assert!(p.filters.is_empty(), "{:?}", p.filters);
+    assert_eq!(p.gateway.len(), 1, "{:#?}", p.gateway);
+    let g = &p.gateway[0];
+    assert_eq!(g.findings.len(), report.findings.len());
+    let doc: toml::Value = toml::from_str(&g.toml).expect("TOML");
+    let section = toml::to_string(&doc["policy"]).unwrap();
+    let policy = leakscope_policy::Policy::from_toml(&section).expect("the gateway accepts it");
+    let pixel = g.account_id.as_deref().expect("the pixel id");
+    assert!(policy.config().pixels.contains_key(pixel));
+    for f in &report.findings {
+        assert!(
+            p.unanswered
+                .iter()
+                .any(|u| u.finding == f.id && u.by == "filters"),
+            "{} not explained",
+            f.id
+        );
+    }
+}

@@ -4,24 +4,54 @@
 //! enforces it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use leakscope_browser::{FilterDecision, PausedRequest, RequestFilter};
 use leakscope_rules::{BlockList, Query, Verdict, resource_type};
 
 #[derive(Debug)]
-pub(crate) struct Blocking(pub Arc<BlockList>);
+pub(crate) struct Blocking {
+    list: Arc<BlockList>,
+    /// Requests decided, and the time the engine took for them: what the
+    /// rules cost a scan (`LEAKSCOPE_LOG=leakscope_scan=debug`).
+    checked: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl Blocking {
+    pub(crate) fn new(list: Arc<BlockList>) -> Blocking {
+        Blocking {
+            list,
+            checked: AtomicU64::new(0),
+            nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// (requests decided, engine time in nanoseconds).
+    pub(crate) fn cost(&self) -> (u64, u64) {
+        (
+            self.checked.load(Ordering::Relaxed),
+            self.nanos.load(Ordering::Relaxed),
+        )
+    }
+}
 
 impl RequestFilter for Blocking {
     fn decide(&self, r: &PausedRequest<'_>) -> FilterDecision {
-        let BlockList::Filters(b) = &*self.0 else {
+        let BlockList::Filters(b) = &*self.list else {
             return FilterDecision::Continue;
         };
+        let t = Instant::now();
         let v = b.check(&Query {
             url: r.url,
             source_url: r.page_url,
             resource_type: resource_type(r.resource_type, r.main_frame),
             method: r.method,
         });
+        self.nanos
+            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.checked.fetch_add(1, Ordering::Relaxed);
         match v {
             Verdict::Allow => FilterDecision::Continue,
             Verdict::Block { .. } => FilterDecision::Block,

@@ -494,6 +494,7 @@ async fn run_one(
         tab_opts.init_scripts.push(GPC_SCRIPT.into());
         tab_opts.worker_scripts.push(GPC_SCRIPT.into());
     }
+    let mut blocking = None;
     match opts.block.as_deref() {
         Some(leakscope_rules::BlockList::Csp(c)) => {
             tab_opts
@@ -501,8 +502,11 @@ async fn run_one(
                 .push(crate::block::csp_script(&c.header_value()));
         }
         Some(leakscope_rules::BlockList::Filters(_)) => {
-            let b = opts.block.clone().expect("matched Some");
-            tab_opts.filter = Some(Arc::new(crate::block::Blocking(b)));
+            let b = Arc::new(crate::block::Blocking::new(
+                opts.block.clone().expect("matched Some"),
+            ));
+            blocking = Some(b.clone());
+            tab_opts.filter = Some(b);
         }
         None => {}
     }
@@ -601,6 +605,20 @@ async fn run_one(
         });
     }
     info.blocked = tab.blocked();
+    if let Some(b) = &blocking {
+        let (n, ns) = b.cost();
+        tracing::debug!(
+            "block rules, run {}: {n} requests decided in {:.3} ms of engine time ({:.1} µs each), {} blocked",
+            ctx.name,
+            ns as f64 / 1e6,
+            if n == 0 {
+                0.0
+            } else {
+                ns as f64 / n as f64 / 1e3
+            },
+            info.blocked
+        );
+    }
     info.console_errors = tab.console_errors();
     match Arc::try_unwrap(tab) {
         Ok(t) => captured.extend(t.close().await),
