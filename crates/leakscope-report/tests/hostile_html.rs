@@ -103,6 +103,8 @@ fn hostile_results() -> leakscope_report::Results {
                 kind: p.clone(),
                 message: p.clone(),
             }),
+            blocked: 0,
+            console_errors: vec![p.clone()],
         }],
         canaries: vec![],
         browser: BrowserInfo {
