@@ -15,6 +15,7 @@ mod doc_commands;
 mod evidence;
 mod fix_cmd;
 mod gateway_cmd;
+mod offmeta_cmd;
 mod output;
 mod progress;
 mod survey_cmd;
@@ -207,6 +208,17 @@ nothing was checked, which is not the same as a clean site.")]
   leakscope fix-check --with csp --out fix-evidence/ https://pharmacy.example/
   leakscope fix-check --rules my-filters.txt --journey docs/examples/refill.toml https://pharmacy.example/")]
     FixCheck(fix_cmd::FixCheckArgs),
+    /// Your own Meta download, read on this machine: which businesses told
+    /// Meta about you ("Your activity off Meta technologies"), which are
+    /// health businesses and how sure that is, what each kind of event
+    /// revealed, and what to do next (clearing it at Meta, access and
+    /// deletion letters). Reads only the files given; nothing is sent
+    /// anywhere. Exit 2 when the export cannot be read.
+    #[command(after_help = "Examples:
+  leakscope offmeta facebook-janecanary-2025-03-01.zip
+  leakscope offmeta --format html -o my-report.html --jurisdiction mhmda --name \"Jane Canary\" export-folder/
+  leakscope offmeta --format json your_activity_off_meta_technologies.json")]
+    Offmeta(offmeta_cmd::OffmetaArgs),
 }
 
 #[derive(Args)]
@@ -557,6 +569,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Survey(a) => survey_cmd::survey(a),
         Command::Rules(a) => fix_cmd::rules(a, &engine),
         Command::FixCheck(a) => fix_cmd::fix_check(a, &engine),
+        Command::Offmeta(a) => offmeta_cmd::offmeta(a),
         // Exit 1: the audit log does not verify (distinct from usage errors).
         Command::Audit(c) => Ok(if gateway_cmd::audit(c)? {
             EXIT_OK

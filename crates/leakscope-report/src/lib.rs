@@ -22,6 +22,7 @@ pub mod gate;
 pub mod har;
 pub mod html;
 pub mod jsonl;
+pub mod offmeta;
 pub mod redact;
 pub mod results;
 pub mod sarif;
