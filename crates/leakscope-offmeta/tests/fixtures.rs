@@ -154,3 +154,22 @@ fn a_bomb_is_refused_under_a_small_limit_too() {
         "{err}"
     );
 }
+
+/// The JSON document matches its published schema, for every layout.
+#[test]
+fn json_report_matches_its_schema() {
+    let schema: Value =
+        serde_json::from_str(include_str!("../schema/offmeta-v1.schema.json")).unwrap();
+    let v = jsonschema::validator_for(&schema).expect("a valid schema");
+    let c = Classifier::builtin();
+    for exp in expected_files() {
+        let e: Value = serde_json::from_str(&std::fs::read_to_string(&exp).unwrap()).unwrap();
+        if e.get("expect").and_then(Value::as_str) == Some("error") {
+            continue;
+        }
+        let r = analyze(read(&input_of(&exp, &e), &Limits::default()).unwrap(), &c);
+        let doc = serde_json::to_value(&r).unwrap();
+        let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", exp.display());
+    }
+}
