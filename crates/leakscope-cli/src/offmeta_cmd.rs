@@ -51,19 +51,7 @@ enum OffmetaFormat {
 }
 
 fn line(b: &BusinessReport) -> String {
-    let types: Vec<String> = b
-        .by_type
-        .iter()
-        .map(|(k, n)| format!("{n} × {k}"))
-        .collect();
-    let when = match (&b.first, &b.last) {
-        (Some(f), Some(l)) => format!(" {f} to {l}"),
-        _ => String::new(),
-    };
-    leakscope_report::html::clip(
-        &format!("{} event(s){when}: {}", b.events, types.join(", ")),
-        160,
-    )
+    leakscope_report::html::clip(&leakscope_report::offmeta::events_line(b), 160)
 }
 
 fn table(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {

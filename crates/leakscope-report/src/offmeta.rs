@@ -85,7 +85,8 @@ pub struct Letter {
     pub body: String,
 }
 
-fn events_line(b: &BusinessReport) -> String {
+/// "12 event(s) between 2024-01-02 and 2024-05-01 (3 × PURCHASE, …)".
+pub fn events_line(b: &BusinessReport) -> String {
     let kinds: Vec<String> = b
         .by_type
         .iter()
