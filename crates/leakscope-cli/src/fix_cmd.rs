@@ -117,12 +117,16 @@ pub fn plan_for(
     captures: &[crate::evidence::Capture<'_>],
     engine: &Engine,
 ) -> anyhow::Result<FixPlan> {
-    let seen = exchanges(captures);
+    plan_seen(r, &exchanges(captures), engine)
+}
+
+/// The plan for a results document and every request it was read from.
+fn plan_seen(r: &Results, seen: &[Exchange], engine: &Engine) -> anyhow::Result<FixPlan> {
     let detector = Detector::new(&[])?;
     Ok(leakscope_rules::plan(
         &r.findings,
         &r.events,
-        &seen,
+        seen,
         engine,
         &detector,
         &TagFixDb::builtin(),
@@ -426,15 +430,7 @@ pub fn fix_check(a: FixCheckArgs, engine: &Engine) -> anyhow::Result<u8> {
     let (rules_file, block): (PathBuf, Arc<BlockList>) = match &a.rules {
         Some(p) => (p.clone(), load_block(p)?),
         None => {
-            let detector = Detector::new(&[])?;
-            let plan = leakscope_rules::plan(
-                &before_r.findings,
-                &before_r.events,
-                &before.exchanges,
-                engine,
-                &detector,
-                &TagFixDb::builtin(),
-            );
+            let plan = plan_seen(&before_r, &before.exchanges, engine)?;
             let names = write_folder(&rules_dir, &plan)?;
             let name = match a.with {
                 FixKind::Filters => "filters.txt",

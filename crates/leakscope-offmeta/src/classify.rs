@@ -303,6 +303,16 @@ const SENSITIVE_WORDS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// A class with its category, confidence and reason.
+fn found(class: Class, category: &str, confidence: Confidence, why: String) -> Classified {
+    Classified {
+        class,
+        category: Some(category.to_owned()),
+        confidence: Some(confidence),
+        why,
+    }
+}
+
 /// Lower case, letters and digits, `&` as "and", one space between words;
 /// accents kept (names are matched as written).
 pub fn normalize(name: &str) -> String {
@@ -423,37 +433,37 @@ impl Classifier {
             if let Some((class, cat, shown)) =
                 self.domains.get(host).or_else(|| self.domains.get(&site))
             {
-                return Classified {
-                    class: *class,
-                    category: Some(cat.clone()),
-                    confidence: Some(Confidence::High),
-                    why: format!(
+                return found(
+                    *class,
+                    cat,
+                    Confidence::High,
+                    format!(
                         "{host} is the site of {shown:?}, in leakscope's list of {} businesses",
                         cat.replace('_', " ")
                     ),
-                };
+                );
             }
         }
         let n = normalize(name);
         if let Some((class, cat, shown)) = self.brands.get(&n) {
-            return Classified {
-                class: *class,
-                category: Some(cat.clone()),
-                confidence: Some(Confidence::High),
-                why: format!(
+            return found(
+                *class,
+                cat,
+                Confidence::High,
+                format!(
                     "{shown:?} is in leakscope's list of {} businesses",
                     cat.replace('_', " ")
                 ),
-            };
+            );
         }
         for (cat, phrases) in HEALTH_WORDS {
             if let Some(p) = phrases.iter().find(|p| has_phrase(&n, p)) {
-                return Classified {
-                    class: Class::Health,
-                    category: Some((*cat).to_owned()),
-                    confidence: Some(Confidence::Medium),
-                    why: format!("the name contains {p:?}"),
-                };
+                return found(
+                    Class::Health,
+                    cat,
+                    Confidence::Medium,
+                    format!("the name contains {p:?}"),
+                );
             }
         }
         // "X Health", "X Health System", "X Children's Health": a care
@@ -468,54 +478,53 @@ impl Classifier {
             .iter()
             .any(|w| n.starts_with(w))
         {
-            return Classified {
-                class: Class::Health,
-                category: Some(if n.contains("therapy") || n.contains("mind") {
-                    "crisis_mental_health".into()
+            return found(
+                Class::Health,
+                if n.contains("therapy") || n.contains("mind") {
+                    "crisis_mental_health"
                 } else {
-                    "clinic".into()
-                }),
-                confidence: Some(Confidence::Medium),
-                why: "a provider's name: \"Health\" after the name".into(),
-            };
+                    "clinic"
+                },
+                Confidence::Medium,
+                "a provider's name: \"Health\" after the name".into(),
+            );
         }
         if toks.len() >= 2 && toks.last() == Some(&"therapy") {
-            return Classified {
-                class: Class::Health,
-                category: Some("crisis_mental_health".into()),
-                confidence: Some(Confidence::Medium),
-                why: "the name ends in \"Therapy\"".into(),
-            };
+            return found(
+                Class::Health,
+                "crisis_mental_health",
+                Confidence::Medium,
+                "the name ends in \"Therapy\"".into(),
+            );
         }
-        // "Walgreens - Find a Store": a listed brand (after the care words, so
-        // "Hinge Health" is not the dating app)
-        // followed by more words. Short brands ("Ro", "Done") only exactly.
-        let words: Vec<&str> = n.split(' ').collect();
-        for k in (1..words.len()).rev() {
-            let head = words[..k].join(" ");
+        // "Walgreens - Find a Store": a listed brand followed by more words
+        // (after the care words, so "Hinge Health" is not the dating app).
+        // Short brands ("Ro", "Done") only exactly.
+        for k in (1..toks.len()).rev() {
+            let head = toks[..k].join(" ");
             if head.len() < 5 {
                 break;
             }
             if let Some((class, cat, shown)) = self.brands.get(&head) {
-                return Classified {
-                    class: *class,
-                    category: Some(cat.clone()),
-                    confidence: Some(Confidence::Medium),
-                    why: format!(
+                return found(
+                    *class,
+                    cat,
+                    Confidence::Medium,
+                    format!(
                         "the name begins with {shown:?}, in leakscope's list of {} businesses",
                         cat.replace('_', " ")
                     ),
-                };
+                );
             }
         }
         for (cat, phrases) in SENSITIVE_WORDS {
             if let Some(p) = phrases.iter().find(|p| has_phrase(&n, p)) {
-                return Classified {
-                    class: Class::Sensitive,
-                    category: Some((*cat).to_owned()),
-                    confidence: Some(Confidence::Medium),
-                    why: format!("the name contains {p:?}"),
-                };
+                return found(
+                    Class::Sensitive,
+                    cat,
+                    Confidence::Medium,
+                    format!("the name contains {p:?}"),
+                );
             }
         }
         Classified {

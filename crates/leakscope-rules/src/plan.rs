@@ -7,7 +7,7 @@ use leakscope_core::engine::{Engine, split_url};
 use leakscope_core::model::{EndpointKind, Event, Exchange, Source, Vendor};
 use leakscope_core::party::site_of;
 use leakscope_detect::Detector;
-use leakscope_detect::finding::{Finding, Severity};
+use leakscope_detect::finding::Finding;
 use serde::Serialize;
 
 use crate::csp::{Csp, Seen, directive_of, origin_of};
@@ -773,21 +773,4 @@ pub fn plan(
         });
     }
     plan
-}
-
-impl FixPlan {
-    /// Findings at or above `min` that no block rule answers.
-    pub fn unblocked(&self, findings: &[Finding], min: Severity) -> Vec<String> {
-        let answered: BTreeSet<&str> = self
-            .filters
-            .iter()
-            .flat_map(|r| r.findings.iter().map(String::as_str))
-            .collect();
-        findings
-            .iter()
-            .filter(|f| f.severity >= min && !is_server_side(f.vendor))
-            .filter(|f| !answered.contains(f.id.as_str()))
-            .map(|f| f.id.clone())
-            .collect()
-    }
 }

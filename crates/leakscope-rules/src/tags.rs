@@ -89,10 +89,6 @@ impl TagFixDb {
         Ok(TagFixDb { fixes: file.fix })
     }
 
-    pub fn all(&self) -> &[TagFix] {
-        &self.fixes
-    }
-
     /// The fixes for what leaked through one tag: those answering one of
     /// `leaks` first (checked against the vendor's documentation before
     /// the others), then the ones that stop the tag on health pages

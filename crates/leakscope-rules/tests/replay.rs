@@ -139,7 +139,7 @@ fn every_demo_finding_gets_a_rule_that_blocks_it_and_spares_the_site() {
 }
 
 #[test]
-fn an_over_broad_rule_is_caught_by_the_replay() {
+fn a_rule_on_the_sites_own_host_blocks_its_captured_requests() {
     let (_, seen, _) = plan_for(&demo());
     let b = Blocker::parse("broad.txt", "||northwind-pharmacy.example^\n").unwrap();
     let blocked = seen

@@ -495,20 +495,19 @@ async fn run_one(
         tab_opts.worker_scripts.push(GPC_SCRIPT.into());
     }
     let mut blocking = None;
-    match opts.block.as_deref() {
-        Some(leakscope_rules::BlockList::Csp(c)) => {
-            tab_opts
-                .init_scripts
-                .push(crate::block::csp_script(&c.header_value()));
+    if let Some(list) = &opts.block {
+        match &**list {
+            leakscope_rules::BlockList::Csp(c) => {
+                tab_opts
+                    .init_scripts
+                    .push(crate::block::csp_script(&c.header_value()));
+            }
+            leakscope_rules::BlockList::Filters(_) => {
+                let b = Arc::new(crate::block::Blocking::new(list.clone()));
+                blocking = Some(b.clone());
+                tab_opts.filter = Some(b);
+            }
         }
-        Some(leakscope_rules::BlockList::Filters(_)) => {
-            let b = Arc::new(crate::block::Blocking::new(
-                opts.block.clone().expect("matched Some"),
-            ));
-            blocking = Some(b.clone());
-            tab_opts.filter = Some(b);
-        }
-        None => {}
     }
     tab_opts.init_scripts.push(autoconsent::SHIM.into());
     tab_opts.init_scripts.push(autoconsent::BUNDLE.into());
