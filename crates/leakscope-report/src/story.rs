@@ -133,7 +133,27 @@ pub fn no_events(r: &Results) -> String {
         }
     } else {
         let n: u64 = r.inputs.iter().map(|i| i.exchanges).sum();
-        format!("No tracker events: none of the {n} requests went to a tracker leakscope knows.")
+        format!(
+            "No tracker events: none of the {n} requests went to a tracker leakscope knows{}.",
+            refused(r)
+        )
+    }
+}
+
+/// A scan with `--block` rules: the requests they refused never left, so
+/// they are in no count; say so beside "none", or it reads as a clean site.
+fn refused(r: &Results) -> String {
+    let n: u64 = r
+        .scan
+        .as_ref()
+        .map_or(0, |s| s.runs.iter().map(|run| run.blocked).sum());
+    if n == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({} refused in the browser by the --block rules, never sent)",
+            plural(n as usize, "more request", "more requests")
+        )
     }
 }
 
@@ -215,7 +235,8 @@ fn totals(r: &Results) -> String {
         let requests: u64 = r.inputs.iter().map(|i| i.exchanges).sum();
         if r.events.is_empty() {
             return format!(
-                "No findings: none of the {requests} requests went to a tracker leakscope knows."
+                "No findings: none of the {requests} requests went to a tracker leakscope knows{}.",
+                refused(r)
             );
         }
         return format!(
